@@ -1,0 +1,1 @@
+//! Cross-crate property tests live in `tests/tests/`.
