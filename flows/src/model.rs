@@ -1,0 +1,330 @@
+//! [`FlowModel`]: a chain of layers over a standard-normal base density, and
+//! [`FlowConfig`], the architecture it is built from.
+//!
+//!   log p(x) = log N(f(x); 0, I) + log|det ∂f/∂x|
+//!   log N(z; 0, I) = −½‖z‖² − (D/2)·log 2π
+//!
+//! Training maximizes the mean of log p over data (minimizes the NLL); sampling
+//! draws z ~ N(0, I) and returns f⁻¹(z). The first stage of f is a fixed
+//! standardization fitted on the training data, so every log-probability is in
+//! the data's own coordinates.
+
+use crate::actnorm::ActNorm;
+use crate::coupling::{Coupling, CouplingKind, NetShape};
+use crate::flow::{Flow, Layer, Sequential};
+use crate::linear::InvertibleLinear;
+use crate::permutation::Permutation;
+use crate::planar::Planar;
+use crate::standardize::Standardize;
+use autograd::{Activation, Float, ParamStore, Tensor, Value};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+/// The kind of layer the model stacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowKind {
+    /// RealNVP affine coupling.
+    Affine,
+    /// NICE additive coupling.
+    Additive,
+    /// Planar flows (Rezende & Mohamed).
+    Planar,
+}
+
+/// How coupling layers take turns over the dimensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mixing {
+    /// Masks alternate between even and odd dimensions (RealNVP's checkerboard).
+    Alternate,
+    /// Reverse the dimensions before each coupling layer.
+    Reverse,
+    /// A fixed random permutation before each coupling layer.
+    Random,
+    /// A trained LU-parameterized linear map before each coupling layer (Glow).
+    Lu,
+}
+
+/// Everything needed to rebuild a model's structure (its numbers live in the store).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowConfig {
+    pub dim: usize,
+    pub kind: FlowKind,
+    /// Number of coupling (or planar) layers.
+    pub layers: usize,
+    /// Width of the coupling networks' hidden layers.
+    pub hidden: usize,
+    /// Number of hidden layers in each coupling network.
+    pub depth: usize,
+    #[serde(with = "activation_name")]
+    pub activation: Activation,
+    /// An ActNorm layer before each coupling layer.
+    pub actnorm: bool,
+    pub mixing: Mixing,
+    /// One network for s and t instead of two.
+    pub shared_net: bool,
+    /// The soft clamp c of the log-scale: s = c·tanh(ŝ/c).
+    pub clamp: f64,
+    /// Seeds the initial parameters and random permutations.
+    pub seed: u64,
+}
+
+impl FlowConfig {
+    /// Defaults for `dim`-dimensional data: 8 affine coupling layers with ActNorm,
+    /// alternating masks and two 128-wide hidden layers per network.
+    pub fn new(dim: usize) -> Self {
+        FlowConfig {
+            dim,
+            kind: FlowKind::Affine,
+            layers: 8,
+            hidden: 128,
+            depth: 2,
+            activation: Activation::Relu,
+            actnorm: true,
+            mixing: Mixing::Alternate,
+            shared_net: false,
+            clamp: 2.0,
+            seed: 0,
+        }
+    }
+
+    /// Checks what no model could be built from.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.dim < 2 {
+            return Err(format!(
+                "a flow needs at least 2 dimensions, got {}",
+                self.dim
+            ));
+        }
+        if self.layers == 0 {
+            return Err("the number of layers must be at least 1".into());
+        }
+        if self.kind != FlowKind::Planar && self.hidden == 0 {
+            return Err("the hidden width must be at least 1".into());
+        }
+        if !(self.clamp > 0.0 && self.clamp.is_finite()) {
+            return Err(format!(
+                "the scale clamp must be a positive number, got {}",
+                self.clamp
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A trainable density: standardization, then a chain of flow layers, over N(0, I).
+#[derive(Clone, Debug)]
+pub struct FlowModel {
+    pub config: FlowConfig,
+    pub standardize: Standardize,
+    pub flow: Sequential,
+}
+
+impl FlowModel {
+    /// Builds the model, registering its parameters in `store` under names like
+    /// `flow.3.s.0.weight`.
+    pub fn new<F: Float>(config: FlowConfig, store: &mut ParamStore<F>) -> Result<Self, String> {
+        config.validate()?;
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        let d = config.dim;
+        let standardize = Standardize::new(store, "standardize", d);
+        let net = NetShape {
+            hidden: config.hidden,
+            depth: config.depth,
+            activation: config.activation,
+            shared: config.shared_net,
+        };
+        let mut layers = Vec::new();
+        let prefix = |layers: &Vec<Layer>| format!("flow.{}", layers.len());
+        for i in 0..config.layers {
+            if config.kind == FlowKind::Planar {
+                let p = prefix(&layers);
+                layers.push(Layer::Planar(Planar::new(store, &p, d, &mut rng)));
+                continue;
+            }
+            if config.actnorm {
+                let p = prefix(&layers);
+                layers.push(Layer::ActNorm(ActNorm::new(store, &p, d)));
+            }
+            let mask = match config.mixing {
+                Mixing::Alternate => parity_mask(d, i % 2),
+                _ => half_mask(d),
+            };
+            match config.mixing {
+                Mixing::Alternate => {}
+                Mixing::Reverse | Mixing::Random => {
+                    let permutation = match config.mixing {
+                        Mixing::Reverse => Permutation::reverse(d),
+                        _ => Permutation::random(d, &mut rng),
+                    };
+                    let p = prefix(&layers);
+                    layers.push(Layer::Permutation(permutation.registered(store, &p)));
+                }
+                Mixing::Lu => {
+                    let p = prefix(&layers);
+                    layers.push(Layer::InvertibleLinear(InvertibleLinear::new(
+                        store, &p, d, &mut rng,
+                    )));
+                }
+            }
+            let kind = match config.kind {
+                FlowKind::Additive => CouplingKind::Additive,
+                _ => CouplingKind::Affine {
+                    clamp: config.clamp,
+                },
+            };
+            let p = prefix(&layers);
+            layers.push(Layer::Coupling(Coupling::new(
+                store, &p, &mask, kind, net, &mut rng,
+            )));
+        }
+        Ok(FlowModel {
+            config,
+            standardize,
+            flow: Sequential::new(layers),
+        })
+    }
+
+    /// Re-reads state that layers cache outside the store (permutation indices)
+    /// after a checkpoint's values were loaded into `store`, so the model is
+    /// exactly the saved one even if the seed would now draw differently.
+    pub fn reload_cached_state<F: Float>(&mut self, store: &ParamStore<F>) -> Result<(), String> {
+        for layer in &mut self.flow.layers {
+            if let Layer::Permutation(p) = layer {
+                p.reload(store)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn dim(&self) -> usize {
+        self.config.dim
+    }
+
+    /// Fits the standardization and runs every data-dependent initialization
+    /// (ActNorm) on `x`. Call once, before training, with training data.
+    pub fn fit_initialization<F: Float>(
+        &self,
+        store: &mut ParamStore<F>,
+        x: &Tensor<F>,
+    ) -> Result<(), String> {
+        self.standardize.fit(store, x)?;
+        let (h, _) = self.standardize.forward(store, x);
+        self.flow.initialize(store, &h);
+        Ok(())
+    }
+
+    /// z = f(x) and log|det ∂z/∂x| per sample (`[n]`).
+    pub fn forward<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> (V, V) {
+        let (h, ld_std) = self.standardize.forward(store, x);
+        let (z, ld_flow) = self.flow.forward(store, &h);
+        let n = x.shape()[0];
+        (z, per_sample(&ld_std.add(&ld_flow), n))
+    }
+
+    /// x = f⁻¹(z) and log|det ∂x/∂z| per sample (`[n]`).
+    pub fn inverse<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
+        let (h, ld_flow) = self.flow.inverse(store, z);
+        let (x, ld_std) = self.standardize.inverse(store, &h);
+        let n = z.shape()[0];
+        (x, per_sample(&ld_flow.add(&ld_std), n))
+    }
+
+    /// log p(x) per sample, `[n]`, in the data's coordinates.
+    pub fn log_prob<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> V {
+        let (z, logdet) = self.forward(store, x);
+        standard_normal_log_density(&z).add(&logdet)
+    }
+
+    /// The mean negative log-likelihood in nats per point: the training loss.
+    pub fn nll<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> V {
+        self.log_prob(store, x).mean().neg()
+    }
+
+    /// `n` samples: z ~ N(0, I) pushed through f⁻¹.
+    pub fn sample<F: Float, R: Rng + ?Sized>(
+        &self,
+        store: &ParamStore<F>,
+        n: usize,
+        rng: &mut R,
+    ) -> Tensor<F> {
+        let z = standard_normal(n, self.dim(), rng);
+        self.inverse(store, &z).0
+    }
+
+    /// The data after the standardization and after each layer, with names.
+    pub fn stages<F: Float>(
+        &self,
+        store: &ParamStore<F>,
+        x: &Tensor<F>,
+    ) -> Vec<(String, Tensor<F>)> {
+        let (h, _) = self.standardize.forward(store, x);
+        let mut stages = vec![
+            ("data".to_string(), x.clone()),
+            ("standardized".to_string(), h.clone()),
+        ];
+        stages.extend(self.flow.stages(store, &h));
+        stages
+    }
+}
+
+/// log N(z; 0, I) = −½‖z‖² − (D/2)·log 2π for each row of z.
+pub fn standard_normal_log_density<F: Float, V: Value<F>>(z: &V) -> V {
+    let d = z.shape()[1] as f64;
+    let log_norm = -0.5 * d * (2.0 * std::f64::consts::PI).ln();
+    z.square()
+        .sum_axis(1, false)
+        .scale(F::from_f64(-0.5))
+        .shift(F::from_f64(log_norm))
+}
+
+/// An `[n, d]` tensor of independent N(0, 1) draws.
+pub fn standard_normal<F: Float, R: Rng + ?Sized>(n: usize, d: usize, rng: &mut R) -> Tensor<F> {
+    let data = (0..n * d)
+        .map(|_| F::from_f64(rng.sample(StandardNormal)))
+        .collect();
+    Tensor::new(data, &[n, d])
+}
+
+/// A log-det of shape `[]` (the same for all samples) spread to `[n]`.
+fn per_sample<F: Float, V: Value<F>>(logdet: &V, n: usize) -> V {
+    if logdet.shape().is_empty() {
+        let zeros = logdet.constant(&Tensor::zeros(&[n]));
+        zeros.add(logdet)
+    } else {
+        logdet.clone()
+    }
+}
+
+/// Dimensions d with d % 2 == parity condition (RealNVP's checkerboard for vectors).
+pub fn parity_mask(d: usize, parity: usize) -> Vec<bool> {
+    (0..d).map(|j| j % 2 == parity).collect()
+}
+
+/// The first ⌊d/2⌋ dimensions condition; a permutation in between does the mixing.
+pub fn half_mask(d: usize) -> Vec<bool> {
+    (0..d).map(|j| j < d / 2).collect()
+}
+
+/// Activation as its name in JSON (`"relu"`).
+mod activation_name {
+    use autograd::Activation;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(a.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Activation, D::Error> {
+        let name = String::deserialize(d)?;
+        Activation::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown activation {name:?} (expected one of {:?})",
+                Activation::NAMES
+            ))
+        })
+    }
+}
