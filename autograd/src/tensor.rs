@@ -162,11 +162,12 @@ impl<F: Float> Tensor<F> {
         Tensor::new(data, &[idx.len(), c])
     }
 
-    /// Refills this tensor in place, reusing its allocation when it is large enough.
+    /// Gives this tensor a new shape, reusing its allocation when it is large
+    /// enough. The numbers are left as they are (zero where new): every caller
+    /// overwrites all of them, so zeroing them first would be a wasted pass.
     pub(crate) fn reset_to(&mut self, shape: &[usize]) {
         self.shape.clear();
         self.shape.extend_from_slice(shape);
-        self.data.clear();
         self.data.resize(numel(shape), F::ZERO);
     }
 }

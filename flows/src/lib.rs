@@ -48,6 +48,7 @@ pub mod model;
 pub mod permutation;
 pub mod planar;
 pub mod standardize;
+pub mod train;
 
 pub use actnorm::ActNorm;
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
@@ -57,3 +58,4 @@ pub use model::{FlowConfig, FlowKind, FlowModel, Mixing};
 pub use permutation::Permutation;
 pub use planar::Planar;
 pub use standardize::Standardize;
+pub use train::{StepReport, Trainer};

@@ -14,12 +14,13 @@
 //!
 //! When an op returns more than one number, `gradcheck` contracts it with fixed
 //! pseudo-random weights, so the vector-Jacobian product is tested with a cotangent
-//! that has no symmetry to hide behind (see [`a_transposed_gradient_is_caught`]).
+//! that has no symmetry to hide behind (see [`weighting_the_output_exposes_a_permutation`]).
 //!
-//! Case counts are kept small (each case runs one backward sweep and two forward
-//! evaluations per input element) so the whole file runs in a few seconds.
+//! Each case runs one backward sweep and two forward evaluations per input element
+//! on tensors of at most 50 numbers, so [`CASES`] = 256 (proptest's default) per
+//! property keeps the whole file near one second in the dev profile.
 
-use autograd::{gradcheck, numel, Tensor, Value, Var};
+use autograd::{gradcheck, numel, Tape, Tensor, Value, Var};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -120,8 +121,9 @@ fn binary<'t>(op: BinaryOp, a: &Var<'t, f64>, b: &Var<'t, f64>) -> Var<'t, f64> 
 
 /// Every broadcasting layout of `a op b` with an `[n, d]` result: equal shapes, a
 /// row, a column and a scalar on the right, the same three on the left, and a
-/// column against a row (both operands repeated).
-fn layouts(n: usize, d: usize) -> [(&'static str, Vec<usize>, Vec<usize>); 8] {
+/// column against a row (both operands repeated). Then two of rank 3: a matrix
+/// repeated over a leading axis of 2, on the right and on the left.
+fn layouts(n: usize, d: usize) -> [(&'static str, Vec<usize>, Vec<usize>); 10] {
     [
         ("[N, D] op [N, D]", vec![n, d], vec![n, d]),
         ("[N, D] op [D]", vec![n, d], vec![d]),
@@ -131,11 +133,13 @@ fn layouts(n: usize, d: usize) -> [(&'static str, Vec<usize>, Vec<usize>); 8] {
         ("[N, 1] op [N, D]", vec![n, 1], vec![n, d]),
         ("[] op [N, D]", vec![], vec![n, d]),
         ("[N, 1] op [D]", vec![n, 1], vec![d]),
+        ("[2, N, D] op [N, D]", vec![2, n, d], vec![n, d]),
+        ("[N, D] op [2, N, D]", vec![n, d], vec![2, n, d]),
     ]
 }
 
 /// Checks `a op b` in every layout of [`layouts`], taking each operand's numbers
-/// from the front of `a` and `b` (each holds n·d numbers).
+/// from the front of `a` and `b` (each holds 2·n·d numbers).
 fn check_binary(
     op: BinaryOp,
     n: usize,
@@ -152,7 +156,7 @@ fn check_binary(
     Ok(())
 }
 
-/// n, d in 1..=5 and n·d numbers for each operand (`b`'s from `b_element`).
+/// n, d in 1..=5 and 2·n·d numbers for each operand (`b`'s from `b_element`).
 fn binary_case<S>(b_element: S) -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<f64>)>
 where
     S: Strategy<Value = f64> + Clone,
@@ -161,8 +165,8 @@ where
         (
             Just(n),
             Just(d),
-            vec(moderate(), n * d),
-            vec(b_element.clone(), n * d),
+            vec(moderate(), 2 * n * d),
+            vec(b_element.clone(), 2 * n * d),
         )
     })
 }
@@ -279,10 +283,11 @@ proptest! {
         check(|v| v[0].sqrt(), &[x])?;
     }
 
-    /// powi, n ≥ 0: ∂xⁿ/∂x = n·xⁿ⁻¹ for n in 0..=4 and any x in [−2, 2]. Tolerance
+    /// powi, n ≥ 0: ∂xⁿ/∂x = n·xⁿ⁻¹ for n in 0..=4 and any x in [−2, 2], some
+    /// exactly 0 (where x⁰ must still have slope 0, not 0·0⁻¹ = NaN). Tolerance
     /// `TOL`: a polynomial of degree ≤ 4 has |f‴| ≤ 24·2, truncation ~1e-11.
     #[test]
-    fn powi_nonnegative(n in 0i32..=4, x in shaped(moderate())) {
+    fn powi_nonnegative(n in 0i32..=4, x in shaped(prop_oneof![4 => moderate(), 1 => Just(0.0)])) {
         check(|v| v[0].powi(n), &[x])?;
     }
 
@@ -306,6 +311,17 @@ proptest! {
     fn shift(c in -3.0..3.0f64, x in shaped(moderate())) {
         check(|v| v[0].shift(c), &[x])?;
     }
+}
+
+/// x⁰ = 1 is constant, so its gradient is 0 everywhere, including at x = 0 where
+/// the rule n·xⁿ⁻¹ reads 0·0⁻¹ = 0·∞ = NaN (and a NaN gradient poisons every
+/// parameter it reaches). Exact comparison: the answer is the number 0.
+#[test]
+fn powi_zero_has_zero_gradient_at_zero() {
+    let tape = Tape::<f64>::new();
+    let x = tape.variable(&Tensor::new(vec![0.0, 1.5, -2.0], &[3]));
+    tape.backward(x.powi(0).sum());
+    assert_eq!(x.grad().unwrap().data(), &[0.0, 0.0, 0.0]);
 }
 
 // ---------------------------------------------------------------------------

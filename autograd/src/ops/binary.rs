@@ -43,25 +43,15 @@ impl Binary {
             .unwrap_or_else(|| panic!("{}: cannot broadcast {:?} with {:?}", self.name(), a, b))
     }
 
-    fn apply<F: Float>(&self, a: F, b: F) -> F {
-        match self {
-            Binary::Add => a + b,
-            Binary::Sub => a - b,
-            Binary::Mul => a * b,
-            Binary::Div => a / b,
-        }
-    }
-
     pub fn forward<F: Float>(&self, a: &Tensor<F>, b: &Tensor<F>, y: &mut [F]) {
-        if a.shape == b.shape {
-            // The common case gets a plain loop the compiler can vectorize.
-            for ((y, &a), &b) in y.iter_mut().zip(&a.data).zip(&b.data) {
-                *y = self.apply(a, b);
-            }
-            return;
+        // One monomorphized loop per op: matching inside the loop would cost a
+        // branch per element.
+        match self {
+            Binary::Add => zip_with(a, b, y, |a, b| a + b),
+            Binary::Sub => zip_with(a, b, y, |a, b| a - b),
+            Binary::Mul => zip_with(a, b, y, |a, b| a * b),
+            Binary::Div => zip_with(a, b, y, |a, b| a / b),
         }
-        let (ad, bd) = (&a.data, &b.data);
-        Broadcast::new(&a.shape, &b.shape).for_each(|i, ia, ib| y[i] = self.apply(ad[ia], bd[ib]));
     }
 
     /// ḡ(input k) += the part of ḡy that flows to operand `k` (0 = a, 1 = b).
@@ -74,28 +64,16 @@ impl Binary {
         y: &[F],
         gx: &mut [F],
     ) {
-        // ∂y/∂(operand k) at one element, given a, b and y there.
-        let d = |a: F, b: F, y: F| -> F {
-            match (self, k) {
-                (Binary::Add, _) | (Binary::Sub, 0) => F::ONE,
-                (Binary::Sub, _) => -F::ONE,
-                (Binary::Mul, 0) => b,
-                (Binary::Mul, _) => a,
-                (Binary::Div, 0) => F::ONE / b,
-                (Binary::Div, _) => -y / b,
-            }
-        };
-        let (ad, bd) = (&a.data, &b.data);
-        if a.shape == b.shape {
-            for i in 0..g.len() {
-                gx[i] += g[i] * d(ad[i], bd[i], y[i]);
-            }
-            return;
+        // ∂y/∂(operand k) at one element, as a function of (a, b, y) there.
+        let into = Gradient { k, g, a, b, y };
+        match (self, k) {
+            (Binary::Add, _) | (Binary::Sub, 0) => into.accumulate(gx, |_, _, _| F::ONE),
+            (Binary::Sub, _) => into.accumulate(gx, |_, _, _| -F::ONE),
+            (Binary::Mul, 0) => into.accumulate(gx, |_, b, _| b),
+            (Binary::Mul, _) => into.accumulate(gx, |a, _, _| a),
+            (Binary::Div, 0) => into.accumulate(gx, |_, b, _| F::ONE / b),
+            (Binary::Div, _) => into.accumulate(gx, |_, b, y| -y / b),
         }
-        Broadcast::new(&a.shape, &b.shape).for_each(|i, ia, ib| {
-            let target = if k == 0 { ia } else { ib };
-            gx[target] += g[i] * d(ad[ia], bd[ib], y[i]);
-        });
     }
 
     /// The adjoint statement for operand `k`, e.g. `ḡ2 += ḡ4 ⊙ v3`.
@@ -109,6 +87,82 @@ impl Binary {
             (Binary::Div, _) => format!("−{g} ⊙ {y} / {b}"),
         }
     }
+}
+
+/// y = f(a, b) element-wise, broadcasting.
+fn zip_with<F: Float>(a: &Tensor<F>, b: &Tensor<F>, y: &mut [F], f: impl Fn(F, F) -> F) {
+    let (ad, bd) = (&a.data, &b.data);
+    if a.shape == b.shape {
+        // The common case gets a plain loop the compiler can vectorize.
+        for ((y, &a), &b) in y.iter_mut().zip(ad).zip(bd) {
+            *y = f(a, b);
+        }
+    } else if repeats_as_rows(&a.shape, &b.shape) {
+        // A bias row added to every row of a matrix: row by row, contiguous.
+        for (y, a) in y.chunks_exact_mut(bd.len()).zip(ad.chunks_exact(bd.len())) {
+            for ((y, &a), &b) in y.iter_mut().zip(a).zip(bd) {
+                *y = f(a, b);
+            }
+        }
+    } else {
+        Broadcast::new(&a.shape, &b.shape).for_each(|i, ia, ib| y[i] = f(ad[ia], bd[ib]));
+    }
+}
+
+/// What the backward pass of one binary op needs to send a gradient to operand `k`.
+struct Gradient<'a, F> {
+    k: usize,
+    g: &'a [F],
+    a: &'a Tensor<F>,
+    b: &'a Tensor<F>,
+    y: &'a [F],
+}
+
+impl<F: Float> Gradient<'_, F> {
+    /// gx[where operand k was read] += ḡy ⊙ d(a, b, y): repeated reads of a
+    /// broadcast operand add up, which is the sum over the broadcast axes.
+    fn accumulate(&self, gx: &mut [F], d: impl Fn(F, F, F) -> F) {
+        let (ad, bd, g, y) = (&self.a.data, &self.b.data, self.g, self.y);
+        if self.a.shape == self.b.shape {
+            for i in 0..g.len() {
+                gx[i] += g[i] * d(ad[i], bd[i], y[i]);
+            }
+        } else if repeats_as_rows(&self.a.shape, &self.b.shape) {
+            // The bias case again, row by row: contiguous slices the compiler can
+            // vectorize instead of one index computation per element. This is
+            // where a layer's bias gradient Σ_rows ḡ is summed.
+            let c = bd.len();
+            let rows = g
+                .chunks_exact(c)
+                .zip(ad.chunks_exact(c))
+                .zip(y.chunks_exact(c));
+            for (r, ((g, a), y)) in rows.enumerate() {
+                // Operand a is the matrix (its gradient row r); b is the repeated row.
+                let gx = if self.k == 0 {
+                    &mut gx[r * c..(r + 1) * c]
+                } else {
+                    &mut gx[..]
+                };
+                for ((((gx, &g), &a), &b), &y) in gx.iter_mut().zip(g).zip(a).zip(bd).zip(y) {
+                    *gx += g * d(a, b, y);
+                }
+            }
+        } else if self.k == 0 {
+            Broadcast::new(&self.a.shape, &self.b.shape)
+                .for_each(|i, ia, ib| gx[ia] += g[i] * d(ad[ia], bd[ib], y[i]));
+        } else {
+            Broadcast::new(&self.a.shape, &self.b.shape)
+                .for_each(|i, ia, ib| gx[ib] += g[i] * d(ad[ia], bd[ib], y[i]));
+        }
+    }
+}
+
+/// True when `small` is `big` without its leading dimensions (a `[c]` row
+/// against an `[n, c]` matrix), so `small` repeats once per row of `big`
+/// viewed as `[n, c]`. Only the right-hand operand is sped up this way; other
+/// broadcasts take the general path.
+fn repeats_as_rows(big: &[usize], small: &[usize]) -> bool {
+    small.len() < big.len() && small.iter().product::<usize>() > 0 && big.ends_with(small)
 }
 
 /// NumPy's rule: align from the right; sizes must match or one of them be 1.

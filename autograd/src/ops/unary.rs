@@ -124,6 +124,8 @@ impl<F: Float> Unary<F> {
             Unary::Square => accumulate(g, x, y, gx, |x, _| two * x),
             Unary::Sqrt => accumulate(g, x, y, gx, |_, y| F::ONE / (two * y)),
             Unary::Abs => accumulate(g, x, y, gx, |x, _| x.signum()),
+            // n = 0: y = 1 is constant and f′ = 0, even at x = 0 where n·xⁿ⁻¹ = 0·∞ = NaN.
+            Unary::Powi(0) => {}
             Unary::Powi(n) => {
                 let nf = F::from_f64(n as f64);
                 accumulate(g, x, y, gx, |x, _| nf * x.powi(n - 1))
