@@ -1,1 +1,71 @@
-fn main() {}
+//! `cli`: the command line of the flows project. See `cli --help`.
+//!
+//! Each subcommand lives in its own file; this one parses the arguments, runs
+//! the command, and turns any error into one line on stderr and exit status 1
+//! (2 for a malformed command line).
+
+mod args;
+mod checkpoint;
+mod commands;
+mod dataset;
+mod error;
+mod figures;
+mod files;
+mod plot;
+mod progress;
+mod tape_demo;
+mod train;
+
+use args::{Cli, Command};
+use clap::error::ErrorKind;
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Sample(a) => commands::sample(a),
+        Command::Eval(a) => commands::eval(a),
+        Command::Plot(a) => commands::plot(a),
+        Command::Tape(a) => {
+            tape_demo::run(a);
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// clap's message on one line: its first line plus any `[possible values: …]`,
+/// without the usage block.
+fn one_line(message: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for line in message.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
+        {
+            continue;
+        }
+        parts.push(line.trim_start_matches("error: "));
+    }
+    parts.join(" ")
+}

@@ -1,0 +1,28 @@
+//! The one error type of the command line: a message for the user.
+//!
+//! Every failure a user can cause (a bad file, flag or checkpoint) becomes a
+//! `CliError` whose text names the file or flag and says what is wrong; `main`
+//! prints it on one line and exits with status 1. Nothing a user types panics.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+pub type Result<T> = std::result::Result<T, CliError>;
+
+/// `Err(CliError(format!(…)))`
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err($crate::error::CliError(format!($($arg)*)))
+    };
+}
+pub(crate) use fail;

@@ -1,0 +1,200 @@
+//! From a trained model to the six figures: this file computes what to draw
+//! (samples, a log-density grid, latent codes, a warped grid, per-layer
+//! outputs) and hands plain numbers to `plot/`.
+
+use crate::error::{CliError, Result};
+use crate::files::{write_atomically, Points};
+use crate::plot::{self, Curve, Format, Grid, Point};
+use autograd::{ParamStore, Tensor, Value};
+use flows::FlowModel;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::path::Path;
+
+/// One row of metrics.csv.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricRow {
+    pub step: usize,
+    pub train_nll: f64,
+    pub heldout_nll: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Draws every figure into `dir`; returns the file names written. Figures that
+/// only make sense in two dimensions (the density grid and the warped plane)
+/// are skipped for other dimensions; the rest show the first two coordinates.
+pub fn draw_all(
+    dir: &Path,
+    model: &FlowModel,
+    store: &ParamStore<f64>,
+    data: &Points,
+    metrics: &[MetricRow],
+    svg: bool,
+    seed: u64,
+) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x = to_tensor(data);
+    let n_samples = data.rows().clamp(500, 5000);
+    let samples = model.sample(store, n_samples, &mut rng);
+    let two_d = data.dim == 2;
+
+    let mut save = |name: &str,
+                    draw: &dyn Fn(&Path, Format) -> std::result::Result<(), plot::PlotError>|
+     -> Result<()> {
+        let formats: &[(Format, &str)] = if svg {
+            &[(Format::Png, "png"), (Format::Svg, "svg")]
+        } else {
+            &[(Format::Png, "png")]
+        };
+        for (format, ext) in formats {
+            let file = format!("{name}.{ext}");
+            let path = dir.join(&file);
+            write_atomically(&path, |tmp| {
+                draw(tmp, *format).map_err(|e| CliError(e.to_string()))
+            })?;
+            written.push(file);
+        }
+        Ok(())
+    };
+
+    let data_xy = data.xy();
+    let sample_xy = first_two(&samples);
+    save("1_data_vs_samples", &|p, f| {
+        plot::data_vs_samples(p, f, &data_xy, &sample_xy)
+    })?;
+
+    if two_d {
+        let grid = density_grid(model, store, &data_xy, 160);
+        save("2_density", &|p, f| plot::density(p, f, &grid, &data_xy))?;
+    }
+
+    let z = first_two(&model.forward(store, &x).0);
+    save("3_latent", &|p, f| plot::latent(p, f, &z))?;
+
+    if two_d {
+        let lines = warped_grid(model, store);
+        save("4_inverse_warp", &|p, f| {
+            plot::inverse_warp(p, f, &sample_xy, &lines)
+        })?;
+    }
+
+    let curve = Curve {
+        step: metrics.iter().map(|m| m.step as f64).collect(),
+        train: moving_average(&metrics.iter().map(|m| m.train_nll).collect::<Vec<_>>(), 25),
+        heldout: metrics
+            .iter()
+            .map(|m| m.heldout_nll.unwrap_or(f64::NAN))
+            .collect(),
+    };
+    if !metrics.is_empty() {
+        save("5_training_curve", &|p, f| {
+            plot::training_curve(p, f, &curve)
+        })?;
+    }
+
+    let stages = layer_stages(model, store, &x);
+    save("6_layers", &|p, f| plot::layer_panels(p, f, &stages))?;
+    Ok(written)
+}
+
+/// Each value replaced by the mean of the (up to) `window` values ending at it:
+/// minibatch NLLs are noisy, and the trend is what a reader wants to see.
+fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
+    let mut sum = 0.0;
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        sum += v;
+        if i >= window {
+            sum -= values[i - window];
+        }
+        out.push(sum / (i + 1).min(window) as f64);
+    }
+    out
+}
+
+pub fn to_tensor(points: &Points) -> Tensor<f64> {
+    Tensor::new(points.data.clone(), &[points.rows(), points.dim])
+}
+
+fn first_two(t: &Tensor<f64>) -> Vec<Point> {
+    (0..t.rows()).map(|i| [t.row(i)[0], t.row(i)[1]]).collect()
+}
+
+/// log p on a regular grid over the data's extent (with a margin).
+fn density_grid(model: &FlowModel, store: &ParamStore<f64>, data: &[Point], size: usize) -> Grid {
+    let extent = |k: usize| {
+        let mut v: Vec<f64> = data.iter().map(|p| p[k]).collect();
+        v.sort_by(f64::total_cmp);
+        let (lo, hi) = (v[0], v[v.len() - 1]);
+        let margin = 0.15 * (hi - lo).max(1e-9);
+        (lo - margin, hi + margin)
+    };
+    let ((x0, x1), (y0, y1)) = (extent(0), extent(1));
+    let axis = |a: f64, b: f64| -> Vec<f64> {
+        (0..size)
+            .map(|i| a + (b - a) * i as f64 / (size - 1) as f64)
+            .collect()
+    };
+    let (xs, ys) = (axis(x0, x1), axis(y0, y1));
+    let mut points = Vec::with_capacity(size * size * 2);
+    for y in &ys {
+        for x in &xs {
+            points.extend_from_slice(&[*x, *y]);
+        }
+    }
+    let log_p = model.log_prob(store, &Tensor::new(points, &[size * size, 2]));
+    Grid {
+        x: xs,
+        y: ys,
+        values: log_p.to_tensor().into_data(),
+    }
+}
+
+/// The lines z₁ = c and z₂ = c of the latent plane (c = −3, −2.5, …, 3), pulled
+/// back through f⁻¹: how the flow bends the plane to fit the data.
+fn warped_grid(model: &FlowModel, store: &ParamStore<f64>) -> Vec<Vec<Point>> {
+    let levels: Vec<f64> = (0..13).map(|i| -3.0 + 0.5 * i as f64).collect();
+    let along: Vec<f64> = (0..121).map(|i| -3.5 + 7.0 * i as f64 / 120.0).collect();
+    let mut lines = Vec::new();
+    for &c in &levels {
+        for horizontal in [true, false] {
+            let pts: Vec<f64> = along
+                .iter()
+                .flat_map(|&t| if horizontal { [t, c] } else { [c, t] })
+                .collect();
+            let x = model.inverse(store, &Tensor::new(pts, &[along.len(), 2])).0;
+            lines.push(first_two(&x));
+        }
+    }
+    lines
+}
+
+/// The data, standardized, then after each coupling (or planar) layer.
+fn layer_stages(
+    model: &FlowModel,
+    store: &ParamStore<f64>,
+    x: &Tensor<f64>,
+) -> Vec<(String, Vec<Point>)> {
+    let mut k = 0;
+    model
+        .stages(store, x)
+        .into_iter()
+        .filter_map(|(name, t)| {
+            let keep = name == "data"
+                || name == "standardized"
+                || name.contains("coupling")
+                || name == "planar";
+            if !keep {
+                return None;
+            }
+            let title = if name.contains("coupling") || name == "planar" {
+                k += 1;
+                format!("after layer {k}")
+            } else {
+                name
+            };
+            Some((title, first_two(&t)))
+        })
+        .collect()
+}

@@ -1,0 +1,91 @@
+//! Figure 4: samples pulled back to data space, over the warped latent grid.
+
+use super::canvas::{render, DrawResult, Figure};
+use super::clip::clip_polyline;
+use super::limits::{finite, robust_limits};
+use super::scatter::{
+    axes, count_note, draw_points, empty_note, heading, outside, split_heading, Aspect, Axes,
+};
+use super::style::{faded, GUIDE, MODEL, TITLE};
+use super::{Format, PlotError, Point};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Draws model samples `x = f⁻¹(z)` (orange dots) over `grid_lines`: the
+/// images under f⁻¹ of horizontal and vertical lines of the latent plane,
+/// drawn thin and grey. Where the grid is squeezed the flow packs
+/// probability mass together; where it is stretched it spreads it out.
+///
+/// Limits come from the samples (from the grid lines if there are none);
+/// lines leaving the view are cut at its edge.
+pub fn inverse_warp(
+    path: &Path,
+    format: Format,
+    samples: &[Point],
+    grid_lines: &[Vec<Point>],
+) -> Result<(), PlotError> {
+    render(
+        path,
+        format,
+        &InverseWarp {
+            samples,
+            grid_lines,
+        },
+    )
+}
+
+struct InverseWarp<'a> {
+    samples: &'a [Point],
+    grid_lines: &'a [Vec<Point>],
+}
+
+impl Figure for InverseWarp<'_> {
+    fn size(&self) -> (u32, u32) {
+        (900, 960)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
+        let (head, body) = split_heading(root, TITLE, true);
+        let n = finite(self.samples).count();
+        let (x, y) = if n > 0 {
+            robust_limits(finite(self.samples))
+        } else {
+            robust_limits(self.grid_lines.iter().flat_map(|l| finite(l)))
+        };
+        let spec = Axes {
+            x,
+            y,
+            x_name: "x₁",
+            y_name: "x₂",
+            aspect: Aspect::EqualByRange,
+            grid: false,
+            compact: false,
+        };
+        let mut chart = axes(&body, &spec)?;
+
+        // The grid goes under the points, in a light grey that the orange
+        // dots stand out against.
+        let (vx, vy) = (chart.x_range(), chart.y_range());
+        let line_style = faded(GUIDE, 0.55).stroke_width(1);
+        for line in self.grid_lines {
+            for part in clip_polyline(line, &vx, &vy) {
+                chart.draw_series(LineSeries::new(
+                    part.into_iter().map(|p| (p[0], p[1])),
+                    line_style,
+                ))?;
+            }
+        }
+
+        draw_points(&mut chart, finite(self.samples).map(|p| (p, MODEL)), n)?;
+        if n == 0 {
+            empty_note(&chart, "no samples")?;
+        }
+
+        let note = format!(
+            "{}; grey: the latent grid mapped through f⁻¹",
+            count_note(n, outside(&chart, self.samples))
+        );
+        heading(&head, "Samples pulled back, x = f⁻¹(z)", TITLE, Some(&note))
+    }
+}

@@ -1,0 +1,71 @@
+//! Progress while training: a live bar on a terminal, plain log lines otherwise
+//! (CI logs and pipes should not fill with carriage returns).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+pub enum Progress {
+    Bar(ProgressBar),
+    Lines {
+        total: usize,
+        every: usize,
+        start: Instant,
+    },
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Self {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:28.cyan/blue} {pos:>5}/{len} steps  {msg}  {per_sec:.dim}  ETA {eta}",
+                )
+                .expect("a valid template")
+                .progress_chars("█▉▊▋▌▍▎▏ "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(250));
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                total,
+                every: (total / 20).max(1),
+                start: Instant::now(),
+            }
+        }
+    }
+
+    /// After step `done` (1-based): the batch NLL and the latest held-out NLL.
+    pub fn update(&self, done: usize, train_nll: f64, heldout_nll: Option<f64>) {
+        let heldout = heldout_nll
+            .map(|h| format!("{h:.4}"))
+            .unwrap_or_else(|| "–".into());
+        match self {
+            Progress::Bar(bar) => {
+                bar.set_position(done as u64);
+                bar.set_message(format!("train NLL {train_nll:.4}  held-out {heldout}"));
+            }
+            Progress::Lines {
+                total,
+                every,
+                start,
+            } => {
+                if done % every == 0 || done == *total {
+                    let elapsed = start.elapsed().as_secs_f64();
+                    let rate = done as f64 / elapsed.max(1e-9);
+                    let eta = (*total - done) as f64 / rate.max(1e-9);
+                    eprintln!(
+                        "step {done:>6}/{total}  train NLL {train_nll:.4}  held-out {heldout}  {rate:.0} steps/s  ETA {eta:.0}s"
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
