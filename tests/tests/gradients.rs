@@ -328,9 +328,23 @@ fn powi_zero_has_zero_gradient_at_zero() {
 // Matrix product and reductions
 // ---------------------------------------------------------------------------
 
-/// An `[m, k]` and a `[k, n]` matrix with m, k, n in 1..=5.
+/// An `[m, k]` and a `[k, n]` matrix with m, k, n in 1..=5 (mostly the
+/// thin-shape loop of matmul).
 fn matmul_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {
     (1usize..=5, 1usize..=5, 1usize..=5).prop_flat_map(|(m, k, n)| {
+        (
+            tensor(vec![m, k], moderate()),
+            tensor(vec![k, n], moderate()),
+        )
+    })
+}
+
+/// An `[m, k]` and a `[k, n]` matrix with every dimension above
+/// `autograd::ops::matmul::THIN`, so the product goes through gemm (with its
+/// strided transposes and β = 1 accumulation) rather than the thin-shape loop.
+fn gemm_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {
+    let dim = autograd::ops::matmul::THIN + 1..=autograd::ops::matmul::THIN + 8;
+    (dim.clone(), dim.clone(), dim).prop_flat_map(|(m, k, n)| {
         (
             tensor(vec![m, k], moderate()),
             tensor(vec![k, n], moderate()),
@@ -363,6 +377,13 @@ proptest! {
     /// (bilinear: rounding only).
     #[test]
     fn matmul((a, b) in matmul_case()) {
+        check(|v| v[0].matmul(&v[1]), &[a, b])?;
+    }
+
+    /// matmul through gemm (all dimensions above the thin-shape cut-off): the
+    /// same identities, checked on the other code path. Tolerance `TOL`.
+    #[test]
+    fn matmul_through_gemm((a, b) in gemm_case()) {
         check(|v| v[0].matmul(&v[1]), &[a, b])?;
     }
 
