@@ -86,7 +86,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 3000)]
     pub points: usize,
     /// Noise of the moons data set (standard deviation).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub noise: f64,
     /// Held-out points from this CSV file instead of a split of the data.
     #[arg(long, value_name = "FILE.csv")]
@@ -120,7 +120,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub shared_net: bool,
     /// Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub clamp: f64,
 
     /// Optimizer steps (one minibatch each).
@@ -133,13 +133,13 @@ pub struct TrainArgs {
     #[arg(long, default_value = "512")]
     pub batch: String,
     /// Peak learning rate of Adam.
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
     pub lr: f64,
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value_t = ScheduleArg::Cosine)]
     pub schedule: ScheduleArg,
     /// Largest gradient norm let through (clipping).
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
     pub clip: f64,
     /// Evaluate the held-out NLL every this many steps.
     #[arg(long, default_value_t = 50)]

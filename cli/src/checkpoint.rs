@@ -132,7 +132,15 @@ impl Checkpoint {
                     saved.name
                 );
             };
-            if saved.values.len() != saved.shape.iter().product::<usize>() {
+            if seen[id.0] {
+                fail!("{shown}: parameter {:?} appears twice", saved.name);
+            }
+            // Checked: a hand-edited shape like [2^62, 4] must be refused, not overflow.
+            let size = saved
+                .shape
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d));
+            if size != Some(saved.values.len()) {
                 fail!(
                     "{shown}: parameter {:?} has {} values for shape {:?}",
                     saved.name,

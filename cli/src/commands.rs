@@ -3,7 +3,7 @@
 
 use crate::args::{EvalArgs, PlotArgs, SampleArgs};
 use crate::checkpoint::Checkpoint;
-use crate::error::{fail, CliError, Result};
+use crate::error::{fail, say, CliError, Result};
 use crate::figures::{self, MetricRow};
 use crate::files::{create_dir, csv_text, read_csv, write_file, Points};
 use autograd::ParamStore;
@@ -73,9 +73,9 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     }
     if args.json {
         let json = serde_json::json!({ "nll": finite_or_null(nll), "n": n, "dim": model.dim() });
-        println!("{json}");
+        say!("{json}");
     } else {
-        println!(
+        say!(
             "NLL {nll:.6} nats/point on {n} points of {} ({}-D)",
             args.data.display(),
             model.dim()
@@ -111,7 +111,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| folder.to_path_buf());
     create_dir(&out)?;
     let files = figures::draw_all(&out, &model, &store, &points, &metrics, args.svg, args.seed)?;
-    println!(
+    say!(
         "wrote {} figures to {}/: {}",
         files.len(),
         out.display(),

@@ -26,3 +26,14 @@ macro_rules! fail {
     };
 }
 pub(crate) use fail;
+
+/// `println!` that ignores a closed standard output (`cli eval | head -c 10`):
+/// the work is done and saved by the time we report it, so a reader that went
+/// away is no reason to panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;

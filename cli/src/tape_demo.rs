@@ -11,8 +11,18 @@ use flows::model::standard_normal_log_density;
 use flows::{Coupling, CouplingKind, Flow, NetShape};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 pub fn run(args: &TapeArgs) {
+    let mut text = String::new();
+    render(args, &mut text).expect("writing to a String cannot fail");
+    // A closed pipe (`cli tape | head`) is not an error worth a message (nor a panic).
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// The whole printout, into `out`.
+fn render(args: &TapeArgs, out: &mut String) -> std::fmt::Result {
     let mut rng = StdRng::seed_from_u64(7);
     let mut store = ParamStore::<f64>::new();
     let net = NetShape {
@@ -45,26 +55,33 @@ pub fn run(args: &TapeArgs) {
     let loss = standard_normal_log_density(&z).add(&log_det).mean().neg();
 
     if args.dot {
-        print!("{}", tape.to_dot());
-        return;
+        return write!(out, "{}", tape.to_dot());
     }
-    println!("One affine coupling layer, z₂ = x₂·exp(s(x₁)) + t(x₁), on 4 points;");
-    println!("loss L = −mean(log N(z; 0, I) + log|det ∂z/∂x|).\n");
-    println!("Forward — the Wengert list ({} nodes):\n", tape.len());
-    print!("{}", tape.wengert_list());
-    println!("\nBackward — the adjoint program (ḡᵢ = ∂L/∂vᵢ), in the order it runs:\n");
-    print!("{}", tape.adjoint_program(loss));
+    writeln!(
+        out,
+        "One affine coupling layer, z₂ = x₂·exp(s(x₁)) + t(x₁), on 4 points;"
+    )?;
+    writeln!(out, "loss L = −mean(log N(z; 0, I) + log|det ∂z/∂x|).\n")?;
+    writeln!(out, "Forward — the Wengert list ({} nodes):\n", tape.len())?;
+    write!(out, "{}", tape.wengert_list())?;
+    writeln!(
+        out,
+        "\nBackward — the adjoint program (ḡᵢ = ∂L/∂vᵢ), in the order it runs:\n"
+    )?;
+    write!(out, "{}", tape.adjoint_program(loss))?;
     tape.backward(loss);
     store.zero_grads();
     tape.accumulate_param_grads(&mut store);
-    println!("\nL = {:.6}\n\nGradients:", loss.item());
+    writeln!(out, "\nL = {:.6}\n\nGradients:", loss.item())?;
     for (_, p) in store.iter() {
         let shown: Vec<String> = p.grad.data().iter().map(|g| format!("{g:+.5}")).collect();
-        println!(
+        writeln!(
+            out,
             "  ∂L/∂{:<22} {:?}  [{}]",
             p.name.to_string(),
             p.grad.shape(),
             shown.join(", ")
-        );
+        )?;
     }
+    Ok(())
 }

@@ -8,7 +8,7 @@
 use crate::args::{ActivationArg, FlowArg, MixingArg, Precision, ScheduleArg, TrainArgs};
 use crate::checkpoint::{Checkpoint, TrainResult};
 use crate::dataset::{self, Split};
-use crate::error::{fail, CliError, Result};
+use crate::error::{fail, say, CliError, Result};
 use crate::figures::{self, MetricRow};
 use crate::files::{create_dir, csv_text, write_file, Points};
 use crate::progress::Progress;
@@ -261,25 +261,23 @@ fn train<F: Float>(args: &TrainArgs, split: Split, mut rng: StdRng) -> Result<()
         FlowArg::Additive => "an additive coupling",
         FlowArg::Planar => "a planar",
     };
-    println!(
+    say!(
         "Trained {kind} flow ({} layers, {} parameters, {}) on {source}: {n} train / {} held-out points",
         args.layers,
         store.num_trainable(),
         F::NAME,
         heldout.rows()
     );
-    println!("  train NLL     {train_nll:.4} nats/point");
-    println!(
-        "  held-out NLL  {heldout_nll:.4} nats/point  (best model, step {best_step} of {done})"
-    );
+    say!("  train NLL     {train_nll:.4} nats/point");
+    say!("  held-out NLL  {heldout_nll:.4} nats/point  (best model, step {best_step} of {done})");
     if let Some(h) = entropy {
-        println!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)");
+        say!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)");
     }
-    println!(
+    say!(
         "  time          {seconds:.1} s  ({:.0} steps/s, batch {batch})",
         done as f64 / seconds.max(1e-9)
     );
-    println!(
+    say!(
         "  files         {}/: {}",
         args.out.display(),
         files.join(", ")

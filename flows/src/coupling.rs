@@ -144,6 +144,17 @@ impl Coupling {
         m
     }
 
+    /// The two halves back in the original order of the dimensions (no gather
+    /// when the conditioning dimensions already come first).
+    fn merge_halves<F: Float, V: Value<F>>(&self, a: &V, c: &V) -> V {
+        let joined = V::concat_cols(&[a, c]);
+        if self.merge.iter().enumerate().all(|(i, &j)| i == j) {
+            joined
+        } else {
+            joined.gather_cols(&self.merge)
+        }
+    }
+
     /// (s, t) from the conditioning half; s is None for additive coupling.
     fn scale_and_shift<F: Float, V: Value<F>>(
         &self,
@@ -151,6 +162,8 @@ impl Coupling {
         xa: &V,
     ) -> (Option<V>, V) {
         let clamp = |raw: V| match self.kind {
+            // c = 1 is plain tanh: no need to record two scalings by 1.
+            CouplingKind::Affine { clamp: 1.0 } => raw.tanh(),
             CouplingKind::Affine { clamp } => {
                 let c = F::from_f64(clamp);
                 raw.scale(F::ONE / c).tanh().scale(c)
@@ -180,7 +193,7 @@ impl<F: Float> Flow<F> for Coupling {
             Some(s) => (xc.mul(&s.exp()).add(&t), s.sum_axis(1, false)),
             None => (xc.add(&t), zero_logdet(x)),
         };
-        (V::concat_cols(&[&xa, &zc]).gather_cols(&self.merge), logdet)
+        (self.merge_halves(&xa, &zc), logdet)
     }
 
     fn inverse<V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
@@ -191,7 +204,7 @@ impl<F: Float> Flow<F> for Coupling {
             Some(s) => (zc.sub(&t).mul(&s.neg().exp()), s.sum_axis(1, false).neg()),
             None => (zc.sub(&t), zero_logdet(z)),
         };
-        (V::concat_cols(&[&za, &xc]).gather_cols(&self.merge), logdet)
+        (self.merge_halves(&za, &xc), logdet)
     }
 
     fn name(&self) -> String {

@@ -191,10 +191,39 @@ impl FlowModel {
     /// Re-reads state that layers cache outside the store (permutation indices)
     /// after a checkpoint's values were loaded into `store`, so the model is
     /// exactly the saved one even if the seed would now draw differently.
+    ///
+    /// It also checks the state that is saved but not trained, which a damaged
+    /// or hand-edited file could make meaningless: standard deviations must be
+    /// positive, LU signs ±1, ActNorm flags 0 or 1.
     pub fn reload_cached_state<F: Float>(&mut self, store: &ParamStore<F>) -> Result<(), String> {
+        let check =
+            |id: autograd::ParamId, ok: fn(f64) -> bool, what: &str| -> Result<(), String> {
+                match store
+                    .value(id)
+                    .data()
+                    .iter()
+                    .map(|v| v.to_f64())
+                    .find(|&v| !ok(v))
+                {
+                    Some(v) => Err(format!("{}: {v} is not {what}", store.name(id))),
+                    None => Ok(()),
+                }
+            };
+        check(
+            self.standardize.std,
+            |v| v > 0.0 && v.is_finite(),
+            "a positive standard deviation",
+        )?;
         for layer in &mut self.flow.layers {
-            if let Layer::Permutation(p) = layer {
-                p.reload(store)?;
+            match layer {
+                Layer::Permutation(p) => p.reload(store)?,
+                Layer::InvertibleLinear(l) => {
+                    check(l.sign, |v| v == 1.0 || v == -1.0, "a sign (±1)")?
+                }
+                Layer::ActNorm(a) => {
+                    check(a.initialized, |v| v == 0.0 || v == 1.0, "a flag (0 or 1)")?
+                }
+                _ => {}
             }
         }
         Ok(())
