@@ -99,7 +99,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = FlowArg::Affine)]
     pub flow: FlowArg,
     /// Number of coupling (or planar) layers.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 12)]
     pub layers: usize,
     /// Width of the hidden layers of the coupling networks.
     #[arg(long, default_value_t = 64)]
@@ -114,7 +114,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
     pub actnorm: bool,
     /// How coupling layers take turns over the dimensions.
-    #[arg(long, value_enum, default_value_t = MixingArg::Lu)]
+    #[arg(long, value_enum, default_value_t = MixingArg::Alternate)]
     pub mixing: MixingArg,
     /// One network for the scale and shift instead of two.
     #[arg(long)]

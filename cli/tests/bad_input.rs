@@ -11,8 +11,10 @@
 //! The last test makes a training run diverge and checks that the best
 //! checkpoint so far is kept and still loads.
 
+mod common;
+use common::{cli, fresh_dir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 /// Flags of a training run that takes well under a second.
@@ -29,33 +31,13 @@ const TINY: &[&str] = &[
     "10",
 ];
 
-/// A fresh, empty folder for one test.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("bad_input")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `cli args…` in `dir`. RUST_BACKTRACE=1 makes a panic impossible to miss.
-fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cli"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the cli binary runs")
-}
-
 /// One small trained model (model.json, train.csv, …), trained once for the
 /// whole test binary. Tests never change it: they write edited copies into
 /// their own folder.
 fn fixture() -> &'static Path {
     static RUN: OnceLock<PathBuf> = OnceLock::new();
     RUN.get_or_init(|| {
-        let dir = fresh_dir("_fixture");
+        let dir = fresh_dir("bad_input", "_fixture");
         let mut args = vec!["train", "--out", "run", "--no-plots"];
         args.extend_from_slice(TINY);
         let out = cli(&dir, &args);
@@ -190,7 +172,7 @@ fn assert_checkpoint_refused(dir: &Path, ckpt: &str, words: &[&str]) {
 /// file nor a data set; eval and sample name the missing file.
 #[test]
 fn missing_files_are_named() {
-    let dir = fresh_dir("missing_files");
+    let dir = fresh_dir("bad_input", "missing_files");
     assert_train_refuses(&dir, "nosuch.csv", &["no such file"]);
     assert_eval_refuses(&dir, "missing.csv", &["no such file"]);
     let out = cli(
@@ -204,7 +186,7 @@ fn missing_files_are_named() {
 /// An empty file has no points: refused by train and eval.
 #[test]
 fn empty_file() {
-    let dir = fresh_dir("empty_file");
+    let dir = fresh_dir("bad_input", "empty_file");
     let f = write(&dir, "empty.csv", "");
     assert_train_refuses(&dir, f, &["empty"]);
     assert_eval_refuses(&dir, f, &["empty"]);
@@ -213,7 +195,7 @@ fn empty_file() {
 /// A header with no rows under it is not data.
 #[test]
 fn header_only() {
-    let dir = fresh_dir("header_only");
+    let dir = fresh_dir("bad_input", "header_only");
     let f = write(&dir, "header.csv", "x,y\n");
     assert_train_refuses(&dir, f, &["header", "no data rows"]);
     assert_eval_refuses(&dir, f, &["header", "no data rows"]);
@@ -222,7 +204,7 @@ fn header_only() {
 /// A row with the wrong number of cells: the message gives the line.
 #[test]
 fn ragged_rows() {
-    let dir = fresh_dir("ragged_rows");
+    let dir = fresh_dir("bad_input", "ragged_rows");
     let f = write(&dir, "ragged.csv", "x,y\n1,2\n3\n4,5\n");
     assert_train_refuses(&dir, f, &["line 3", "1 columns", "expected 2", "ragged"]);
     assert_eval_refuses(&dir, f, &["line 3", "ragged"]);
@@ -231,7 +213,7 @@ fn ragged_rows() {
 /// A cell that is not a number: line, column and the cell are quoted.
 #[test]
 fn non_numeric_value() {
-    let dir = fresh_dir("non_numeric");
+    let dir = fresh_dir("bad_input", "non_numeric");
     let f = write(&dir, "words.csv", "x,y\n1,2\n3,abc\n4,5\n");
     assert_train_refuses(&dir, f, &["line 3", "column 2", "\"abc\"", "not a number"]);
     assert_eval_refuses(&dir, f, &["line 3", "column 2", "not a number"]);
@@ -240,7 +222,7 @@ fn non_numeric_value() {
 /// NaN parses as a float but is no point of a density.
 #[test]
 fn nan_value() {
-    let dir = fresh_dir("nan_value");
+    let dir = fresh_dir("bad_input", "nan_value");
     let f = write(&dir, "nan.csv", "x,y\n1,2\nNaN,1\n4,5\n");
     assert_train_refuses(&dir, f, &["line 3", "column 1", "not a finite number"]);
     assert_eval_refuses(&dir, f, &["line 3", "column 1", "not a finite number"]);
@@ -249,7 +231,7 @@ fn nan_value() {
 /// Infinity, in either spelling Rust parses, is refused like NaN.
 #[test]
 fn infinite_value() {
-    let dir = fresh_dir("inf_value");
+    let dir = fresh_dir("bad_input", "inf_value");
     let f = write(&dir, "inf.csv", "x,y\n1,2\n3,inf\n4,5\n");
     assert_train_refuses(&dir, f, &["line 3", "column 2", "not a finite number"]);
     let g = write(&dir, "neginf.csv", "1,2\n-Infinity,3\n4,5\n");
@@ -259,7 +241,7 @@ fn infinite_value() {
 /// A constant column cannot be standardized (σ = 0): training names the column.
 #[test]
 fn zero_variance_column() {
-    let dir = fresh_dir("zero_variance");
+    let dir = fresh_dir("bad_input", "zero_variance");
     let rows: String = (0..50)
         .map(|i| format!("{},7.5\n", i as f64 * 0.1))
         .collect();
@@ -270,7 +252,7 @@ fn zero_variance_column() {
 /// One column is not enough for these flows (they split the dimensions).
 #[test]
 fn fewer_than_two_columns() {
-    let dir = fresh_dir("one_column");
+    let dir = fresh_dir("bad_input", "one_column");
     let f = write(&dir, "one.csv", "x\n1\n2\n3\n4\n");
     assert_train_refuses(&dir, f, &["1 column", "at least 2 columns"]);
     assert_eval_refuses(&dir, f, &["at least 2 columns"]);
@@ -280,7 +262,7 @@ fn fewer_than_two_columns() {
 /// nothing; train with a --test file of another dimension is refused too.
 #[test]
 fn data_of_another_dimension() {
-    let dir = fresh_dir("other_dimension");
+    let dir = fresh_dir("bad_input", "other_dimension");
     let f = write(&dir, "three.csv", "a,b,c\n1,2,3\n4,5,6.5\n7,8.5,9\n");
     assert_eval_refuses(&dir, f, &["3 columns", "2-dimensional"]);
     let model = fixture().join("model.json");
@@ -312,7 +294,7 @@ fn data_of_another_dimension() {
 /// model.json cut in half (an interrupted copy) is reported as truncated JSON.
 #[test]
 fn truncated_checkpoint() {
-    let dir = fresh_dir("truncated_checkpoint");
+    let dir = fresh_dir("bad_input", "truncated_checkpoint");
     let bytes = std::fs::read(fixture().join("model.json")).unwrap();
     let f = write(&dir, "model.json", &bytes[..bytes.len() / 2]);
     assert_checkpoint_refused(&dir, f, &["not a valid checkpoint", "truncated"]);
@@ -322,7 +304,7 @@ fn truncated_checkpoint() {
 /// are each refused with a message about what kind of file it is.
 #[test]
 fn corrupt_checkpoint() {
-    let dir = fresh_dir("corrupt_checkpoint");
+    let dir = fresh_dir("bad_input", "corrupt_checkpoint");
     let garbage: Vec<u8> = (0..4000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
@@ -347,7 +329,7 @@ fn corrupt_checkpoint() {
 /// by whatever field it might have changed.
 #[test]
 fn wrong_version_checkpoint() {
-    let dir = fresh_dir("wrong_version");
+    let dir = fresh_dir("bad_input", "wrong_version");
     let mut json = checkpoint_json();
     json["version"] = serde_json::json!(99);
     let f = write(&dir, "v99.json", serde_json::to_vec(&json).unwrap());
@@ -359,7 +341,7 @@ fn wrong_version_checkpoint() {
 /// whose size overflows, and a name from another architecture are refused.
 #[test]
 fn checkpoint_with_missing_or_misshapen_parameter() {
-    let dir = fresh_dir("bad_parameters");
+    let dir = fresh_dir("bad_input", "bad_parameters");
     let original = checkpoint_json();
     let params = original["params"].as_array().unwrap();
     // A non-square weight matrix, so its transpose is a different shape.
@@ -426,7 +408,7 @@ fn checkpoint_with_missing_or_misshapen_parameter() {
 /// data set names.
 #[test]
 fn unknown_data_set_name() {
-    let dir = fresh_dir("unknown_data_set");
+    let dir = fresh_dir("bad_input", "unknown_data_set");
     assert_train_refuses(
         &dir,
         "nosuchset",
@@ -438,7 +420,7 @@ fn unknown_data_set_name() {
 /// flag, the value and the possible values (not clap's usage block).
 #[test]
 fn unknown_flow_or_mixing_name() {
-    let dir = fresh_dir("unknown_enum");
+    let dir = fresh_dir("bad_input", "unknown_enum");
     for (flag, possible) in [("--flow", "affine"), ("--mixing", "alternate")] {
         let mut args = vec!["train", flag, "foo", "--out", "run"];
         args.extend_from_slice(TINY);
@@ -452,7 +434,7 @@ fn unknown_flow_or_mixing_name() {
 /// folder appears), naming the flag and its value.
 #[test]
 fn invalid_hyperparameters() {
-    let dir = fresh_dir("hyperparameters");
+    let dir = fresh_dir("bad_input", "hyperparameters");
     let cases: &[(&str, &str, &[&str])] = &[
         ("--layers", "0", &["--layers 0", "at least 1 layer"]),
         ("--lr", "0", &["--lr 0", "positive"]),
@@ -485,7 +467,7 @@ fn invalid_hyperparameters() {
 /// message reports.
 #[test]
 fn diverging_run_keeps_the_last_good_checkpoint() {
-    let dir = fresh_dir("diverges");
+    let dir = fresh_dir("bad_input", "diverges");
     let mut args = vec!["train", "--out", "run", "--no-plots"];
     args.extend_from_slice(TINY);
     args.extend_from_slice(&[

@@ -7,9 +7,11 @@
 //! Each training is done once per test binary (a `OnceLock` fixture) and only
 //! read afterwards; every test writes into its own fresh folder.
 
+mod common;
+use common::{cli, fresh_dir};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// Flags of a training run that takes well under a second.
@@ -35,25 +37,6 @@ const FIGURES: [&str; 6] = [
     "5_training_curve",
     "6_layers",
 ];
-
-/// A fresh, empty folder for one test or fixture.
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("round_trip")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `cli args…` in `dir`.
-fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cli"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the cli binary runs")
-}
 
 /// Runs `cli args…` in `dir`, asserts it succeeded without a panic, and
 /// returns its stdout.
@@ -163,7 +146,7 @@ impl Run {
 
 /// Trains in a fresh folder `name` after writing `files` there.
 fn train(name: &str, files: &[(&str, String)], args: &[&str]) -> Run {
-    let dir = fresh_dir(name);
+    let dir = fresh_dir("round_trip", name);
     for (file, text) in files {
         std::fs::write(dir.join(file), text).unwrap();
     }
@@ -446,7 +429,7 @@ fn test_file_is_the_heldout_set() {
 #[test]
 fn eval_json_and_per_point_agree() {
     let run = circle_run();
-    let dir = fresh_dir("eval_per_point");
+    let dir = fresh_dir("round_trip", "eval_per_point");
     let model = run.model();
     let data = run.file("heldout.csv");
     let (nll, n, dim) = eval_json(&dir, &model, &data);
@@ -495,7 +478,7 @@ fn assert_samples(text: &str, n: usize, dim: usize) {
 /// seed changes them. Checked on the CSV model and the toy model.
 #[test]
 fn sample_is_seeded_csv_to_stdout_or_a_file() {
-    let dir = fresh_dir("sample");
+    let dir = fresh_dir("round_trip", "sample");
     for run in [circle_run(), toy_run()] {
         let model = run.model();
         let sample = |seed: &str| {
@@ -523,7 +506,7 @@ fn sample_is_seeded_csv_to_stdout_or_a_file() {
 #[test]
 fn plot_redraws_the_figures_into_another_folder() {
     let run = circle_run();
-    let dir = fresh_dir("plot");
+    let dir = fresh_dir("round_trip", "plot");
     let stdout = cli_ok(&dir, &["plot", "--model", &run.model(), "--out", "figs"]);
     assert!(stdout.starts_with("wrote 6 figures"), "{stdout}");
     for name in FIGURES {
@@ -601,7 +584,7 @@ fn f64_training_round_trip() {
 /// `--dot` prints a Graphviz digraph instead.
 #[test]
 fn tape_prints_forward_list_adjoints_and_gradients() {
-    let dir = fresh_dir("tape");
+    let dir = fresh_dir("round_trip", "tape");
     let text = cli_ok(&dir, &["tape"]);
     assert!(text.contains("v0 = constant \"x\""), "{text}");
     assert!(text.contains("matmul("), "{text}");
@@ -640,7 +623,7 @@ fn tape_prints_forward_list_adjoints_and_gradients() {
 /// the command writes.
 #[test]
 fn closed_stdout_is_not_a_panic() {
-    let dir = fresh_dir("closed_pipe");
+    let dir = fresh_dir("round_trip", "closed_pipe");
     let model = circle_run().model();
     let commands: [&[&str]; 2] = [&["tape"], &["sample", "--model", &model, "-n", "20000"]];
     for args in commands {
@@ -663,7 +646,7 @@ fn closed_stdout_is_not_a_panic() {
 /// succeeds and lists its flags (all of train's).
 #[test]
 fn help_lists_subcommands_and_flags() {
-    let dir = fresh_dir("help");
+    let dir = fresh_dir("round_trip", "help");
     let top = cli_ok(&dir, &["--help"]);
     for sub in ["train", "sample", "eval", "plot", "tape"] {
         assert!(top.contains(&format!("  {sub} ")), "{sub} in {top}");

@@ -3,9 +3,11 @@
 //! These are how coupling layers split a point into the half that conditions and
 //! the half that is transformed, and how permutations reorder dimensions.
 //! All three only move numbers, so their backward passes move gradients back:
-//!   concat:  ḡ(part p) += the columns of ḡy that part p filled
-//!   slice:   ḡx[:, start..start+len] += ḡy
-//!   gather:  ḡx[:, idx[j]] += ḡy[:, j]   (a scatter-add: repeated indices add up)
+//! ```text
+//! concat:  ḡ(part p) += the columns of ḡy that part p filled
+//! slice:   ḡx[:, start..start+len] += ḡy
+//! gather:  ḡx[:, idx[j]] += ḡy[:, j]   (a scatter-add: repeated indices add up)
+//! ```
 
 use crate::float::Float;
 use crate::tensor::{Shape, Tensor};

@@ -17,7 +17,7 @@ pub enum Unary<F> {
     Log,
     /// y = tanh x,  f′ = 1 − y²
     Tanh,
-    /// y = max(x, 0),  f′ = [x > 0]
+    /// y = max(x, 0),  f′ = 1 where x > 0, else 0
     Relu,
     /// y = σ(x) = 1/(1 + e⁻ˣ),  f′ = y(1 − y)
     Sigmoid,
