@@ -64,7 +64,9 @@ impl<F: Float> Operand<'_, F> {
     }
 }
 
-/// out ← A·B + β·out by plain loops, for thin shapes.
+/// out ← A·B + β·out by plain loops, for thin shapes. The loops are ordered so
+/// the innermost one walks contiguous memory (which the compiler vectorizes):
+/// a dot product of two contiguous runs, or an "axpy" o += a·b over a row.
 fn thin_product<F: Float>(
     m: usize,
     k: usize,
@@ -74,32 +76,71 @@ fn thin_product<F: Float>(
     beta: F,
     out: &mut [F],
 ) {
-    if n == 1 {
-        // One output column: a dot product per row.
-        for (i, o) in out.iter_mut().enumerate().take(m) {
-            let dot: F = (0..k).map(|l| a.at(i, l) * b.at(l, 0)).sum();
-            *o = if beta == F::ZERO {
-                dot
-            } else {
-                beta * *o + dot
-            };
-        }
-        return;
-    }
+    let out = &mut out[..m * n];
     if beta == F::ZERO {
-        out[..m * n].fill(F::ZERO);
+        out.fill(F::ZERO);
     } else if beta != F::ONE {
-        out[..m * n].iter_mut().for_each(|o| *o *= beta);
+        out.iter_mut().for_each(|o| *o *= beta);
     }
-    for i in 0..m {
-        let row = &mut out[i * n..(i + 1) * n];
+    let (rsa, csa, rsb, csb) = (
+        a.row_stride as usize,
+        a.col_stride as usize,
+        b.row_stride as usize,
+        b.col_stride as usize,
+    );
+    if n == 1 && csa == 1 && rsb == 1 {
+        // One output column, rows of A contiguous: a dot product per row.
+        let column = &b.data[..k];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o += dot(&a.data[i * rsa..i * rsa + k], column);
+        }
+    } else if n == 1 && rsa == 1 {
+        // One output column, A transposed: columns of Aᵀ are contiguous, so
+        // add column l of Aᵀ times B[l] into the output, l by l.
         for l in 0..k {
-            let ail = a.at(i, l);
-            for (j, o) in row.iter_mut().enumerate() {
-                *o += ail * b.at(l, j);
+            let bl = b.data[l * rsb];
+            for (o, &x) in out.iter_mut().zip(&a.data[l * csa..l * csa + m]) {
+                *o += x * bl;
+            }
+        }
+    } else if csb == 1 {
+        // Rows of B contiguous: out[i, :] += A[i, l]·B[l, :].
+        for i in 0..m {
+            let row = &mut out[i * n..(i + 1) * n];
+            for l in 0..k {
+                let ail = a.at(i, l);
+                for (o, &x) in row.iter_mut().zip(&b.data[l * rsb..l * rsb + n]) {
+                    *o += ail * x;
+                }
+            }
+        }
+    } else {
+        for i in 0..m {
+            for j in 0..n {
+                let sum: F = (0..k).map(|l| a.at(i, l) * b.at(l, j)).sum();
+                out[i * n + j] += sum;
             }
         }
     }
+}
+
+/// Σ xᵢyᵢ with eight running sums, so the loop vectorizes (a single running sum
+/// would force the additions into one sequential chain).
+fn dot<F: Float>(x: &[F], y: &[F]) -> F {
+    let mut lanes = [F::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: F = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .map(|(a, b)| *a * *b)
+        .sum();
+    for (xs, ys) in xc.zip(yc) {
+        for j in 0..8 {
+            lanes[j] += xs[j] * ys[j];
+        }
+    }
+    lanes.iter().copied().sum::<F>() + tail
 }
 
 /// out (`[m, n]`, row-major) ← A·B + β·out.
