@@ -53,8 +53,15 @@ struct Density<'a> {
 }
 
 impl Figure for Density<'_> {
+    /// The height follows the grid's aspect ratio, so the equal-aspect heatmap
+    /// fills the figure instead of floating in empty space (about 780 px of the
+    /// width is plot; the title and axes take about 200 px of the height).
     fn size(&self) -> (u32, u32) {
-        (1060, 920)
+        let span = |c: &[f64]| c.last().zip(c.first()).map(|(b, a)| b - a).unwrap_or(0.0);
+        let (w, h) = (span(&self.grid.x), span(&self.grid.y));
+        let aspect = if w > 0.0 && h > 0.0 { h / w } else { 1.0 };
+        let height = (780.0 * aspect + 200.0).clamp(520.0, 1100.0);
+        (1060, height as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
