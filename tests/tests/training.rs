@@ -1,0 +1,278 @@
+//! End to end: a small flow trained on two moons must reach a held-out NLL
+//! that a broken gradient or a broken log-det does not reach.
+//!
+//! **The setup.** f32; 8 affine couplings, each after an LU map (Mixing::Lu),
+//! networks of two hidden layers of 64 tanh units, clamp 1; 2000 moons with
+//! noise 0.05 to train on and 2000 fresh ones held out; 800 steps of Adam
+//! (lr 3e-3, cosine to 0, batch 256, gradient norm clipped to 10) through
+//! [`Trainer`]. About 5 s in the dev profile. (8 couplings rather than 4 to
+//! 6: with 6, one seed in eight ended near 0.84 nats; with 8 the worst of 24
+//! seeds is 0.736.)
+//!
+//! **Why the threshold is [`NLL_THRESHOLD`] = 1.0 nat.** For moons(0.05) and
+//! 2000 held-out points:
+//!
+//! - the floor is the true density's entropy, 0.289 nats: no normalized model
+//!   scores below it on fresh data (E[−log q] = H(p) + KL(p‖q)), up to the
+//!   held-out mean's sampling noise (standard error 0.02: −log q has a spread
+//!   of 0.88 nats over the points);
+//! - the model at initialization (the identity after the fitted
+//!   standardization: a Gaussian with the data's mean and spread) scores
+//!   1.996;
+//! - correct training reaches 0.383 with the seed used here, and between
+//!   0.346 and 0.736 (median 0.45) over seeds 1 to 24
+//!   ([`correct_training_across_seeds`]).
+//!
+//! And broken training, measured by [`broken_training_misses_the_threshold`]
+//! (same seed, data, model, optimizer and steps; the loss recorded layer by
+//! layer with the mistake; the held-out NLL always with the correct log p):
+//!
+//! | training | held-out NLL |
+//! |---|---|
+//! | correct (that loop, equal to [`Trainer`]'s result to 1e-4) | 0.383 |
+//! | gradient zeroed (nothing learned) | 1.996 |
+//! | every log-det of the flow dropped | 9.31 |
+//! | the flow's log-det with the wrong sign | 27.96 |
+//! | only the couplings' log-dets dropped | 0.732 |
+//!
+//! So 1.0 sits 0.26 above the worst correct run of 24 seeds and a factor 2 or
+//! more below every gross failure. The last row is the limit of any NLL
+//! threshold: with the LU maps' log-dets still in the loss, dropping the
+//! couplings' costs from −0.13 to 1.1 nats depending on the seed (0.43 to
+//! 1.67 over seeds 1 to 16), often inside the seed-to-seed spread of correct
+//! runs. Such partial mistakes are caught exactly by the Jacobian checks of
+//! `flows.rs`, not here. The test also checks the floor: a held-out NLL below
+//! entropy − 0.05 would mean an unnormalized density, a log-det bug of its
+//! own.
+
+use autograd::{clip_grad_norm, Activation, Adam, CosineSchedule, ParamStore, Tape, Tensor, Value};
+use flows::data::ToyData;
+use flows::model::standard_normal_log_density;
+use flows::{Flow, FlowConfig, FlowKind, FlowModel, Layer, Mixing, Trainer};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The noise of the moons.
+const NOISE: f64 = 0.05;
+
+/// Training points, and held-out points.
+const POINTS: usize = 2000;
+
+/// Optimizer steps.
+const STEPS: usize = 800;
+
+/// Points per step.
+const BATCH: usize = 256;
+
+/// Adam's peak learning rate, annealed to 0 by a cosine.
+const LR: f64 = 3e-3;
+
+/// The gradient norm is clipped to this.
+const CLIP: f64 = 10.0;
+
+/// The held-out NLL a correct run must beat (why: see the module docs).
+const NLL_THRESHOLD: f64 = 1.0;
+
+/// How far below the entropy the held-out NLL may go: 2.5 standard errors of
+/// a 2000-point mean (−log q has a spread of 0.88 nats here, so one standard
+/// error is 0.02).
+const SAMPLING_SLACK: f64 = 0.05;
+
+/// `n` moons as an f32 tensor.
+fn moons(n: usize, rng: &mut StdRng) -> Tensor<f32> {
+    let points = ToyData::Moons { noise: NOISE }.sample(n, rng);
+    let flat: Vec<f64> = points.iter().flatten().copied().collect();
+    Tensor::from_f64(&flat, &[n, 2])
+}
+
+/// 8 affine couplings, each after an LU map; networks with two hidden layers
+/// of 64 tanh units; clamp 1.
+fn config(seed: u64) -> FlowConfig {
+    FlowConfig {
+        kind: FlowKind::Affine,
+        layers: 8,
+        hidden: 64,
+        depth: 2,
+        activation: Activation::Tanh,
+        actnorm: false,
+        mixing: Mixing::Lu,
+        shared_net: false,
+        clamp: 1.0,
+        seed,
+        ..FlowConfig::new(2)
+    }
+}
+
+/// Training data, held-out data, and a fitted model with its store.
+struct Setup {
+    train: Tensor<f32>,
+    heldout: Tensor<f32>,
+    model: FlowModel,
+    store: ParamStore<f32>,
+    /// Draws the batches.
+    rng: StdRng,
+}
+
+fn setup(seed: u64) -> Setup {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let train = moons(POINTS, &mut rng);
+    let heldout = moons(POINTS, &mut rng);
+    let mut store = ParamStore::new();
+    let model = FlowModel::new(config(seed), &mut store).expect("a valid configuration");
+    model
+        .fit_initialization(&mut store, &train)
+        .expect("moons have variance");
+    Setup {
+        train,
+        heldout,
+        model,
+        store,
+        rng,
+    }
+}
+
+/// A batch of [`BATCH`] training points drawn with replacement.
+fn batch(s: &mut Setup) -> Tensor<f32> {
+    let idx: Vec<usize> = (0..BATCH).map(|_| s.rng.random_range(0..POINTS)).collect();
+    s.train.select_rows(&idx)
+}
+
+/// The held-out NLL in nats per point, with the model's own (correct) log p.
+fn heldout_nll(s: &Setup) -> f64 {
+    s.model.nll(&s.store, &s.heldout).item() as f64
+}
+
+/// A held-out NLL below the threshold and not below the entropy of the data:
+/// a flow trained with [`Trainer`] (Adam, cosine schedule, clipping) learns
+/// the moons. Thresholds and the measurements behind them: module docs.
+#[test]
+fn a_flow_learns_the_moons() {
+    let mut s = setup(1);
+    let initial = heldout_nll(&s);
+    let mut trainer = Trainer::new(CosineSchedule::new(LR, 0.0, STEPS), CLIP);
+    for _ in 0..STEPS {
+        let b = batch(&mut s);
+        let report = trainer.step(&s.model, &mut s.store, &b);
+        assert!(report.nll.is_finite(), "the loss diverged: {report:?}");
+    }
+    assert_eq!(trainer.steps(), STEPS, "some steps were skipped");
+    let nll = heldout_nll(&s);
+    let entropy = ToyData::Moons { noise: NOISE }
+        .entropy()
+        .expect("the moons' entropy is known");
+    println!(
+        "held-out NLL: {initial:.3} at the start, {nll:.3} after {STEPS} steps \
+         (floor {entropy:.3})"
+    );
+    assert!(
+        nll < NLL_THRESHOLD,
+        "held-out NLL {nll:.3} ≥ {NLL_THRESHOLD} (it started at {initial:.3})"
+    );
+    assert!(
+        nll > entropy - SAMPLING_SLACK,
+        "held-out NLL {nll:.3} below the entropy {entropy:.3}: the density is not normalized"
+    );
+}
+
+/// What a training loss leaves out or gets wrong.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Loss {
+    /// −mean log p, as `FlowModel::nll`.
+    Correct,
+    /// The couplings' log-dets left out (the LU maps' and the
+    /// standardization's kept).
+    NoCouplingLogDet,
+    /// Every log-det of the flow left out (the standardization's kept).
+    NoFlowLogDet,
+    /// The flow's log-det with the wrong sign.
+    FlowLogDetNegated,
+}
+
+/// −mean of log N(f(x)) + the log-dets `loss` keeps, recorded layer by layer.
+fn loss<V: Value<f32>>(model: &FlowModel, store: &ParamStore<f32>, x: &V, loss: Loss) -> V {
+    let (mut h, mut logdet) = model.standardize.forward(store, x);
+    for layer in &model.flow.layers {
+        let (next, ld) = layer.forward(store, &h);
+        h = next;
+        logdet = match (loss, layer) {
+            (Loss::NoCouplingLogDet, Layer::Coupling(_)) | (Loss::NoFlowLogDet, _) => logdet,
+            (Loss::FlowLogDetNegated, _) => logdet.sub(&ld),
+            _ => logdet.add(&ld),
+        };
+    }
+    standard_normal_log_density(&h).add(&logdet).mean().neg()
+}
+
+/// The training loop of [`Trainer::step`], with the loss of `kind` and, if
+/// `learn` is false, a zeroed gradient. Returns the held-out NLL.
+fn train_with(kind: Loss, learn: bool, seed: u64) -> f64 {
+    let mut s = setup(seed);
+    let schedule = CosineSchedule::new(LR, 0.0, STEPS);
+    let mut adam = Adam::new(LR);
+    let mut tape = Tape::new();
+    for step in 0..STEPS {
+        let b = batch(&mut s);
+        tape.reset();
+        let x = tape.constant(&b);
+        let l = loss(&s.model, &s.store, &x, kind);
+        s.store.zero_grads();
+        tape.backward(l);
+        if learn {
+            tape.accumulate_param_grads(&mut s.store);
+        }
+        clip_grad_norm(&mut s.store, CLIP);
+        adam.lr = schedule.lr(step);
+        adam.step(&mut s.store);
+    }
+    heldout_nll(&s)
+}
+
+/// Every grossly broken training misses [`NLL_THRESHOLD`], while the same loop
+/// with the correct loss makes it and matches [`Trainer`] to 1e-4 nats (the
+/// same arithmetic, the log-dets added in another order). About 30 s: run with
+/// `--ignored --nocapture` to see the table of the module docs. The
+/// couplings-only mistake is printed, not asserted (see the module docs).
+#[test]
+#[ignore]
+fn broken_training_misses_the_threshold() {
+    let correct = train_with(Loss::Correct, true, 1);
+    println!("correct (manual loop): {correct:.3}");
+    let mut reference = setup(1);
+    let mut trainer = Trainer::new(CosineSchedule::new(LR, 0.0, STEPS), CLIP);
+    for _ in 0..STEPS {
+        let b = batch(&mut reference);
+        trainer.step(&reference.model, &mut reference.store, &b);
+    }
+    let by_trainer = heldout_nll(&reference);
+    println!("correct (Trainer): {by_trainer:.3}");
+    assert!((correct - by_trainer).abs() < 1e-4);
+    assert!(correct < NLL_THRESHOLD);
+
+    let frozen = train_with(Loss::Correct, false, 1);
+    println!("no gradient: {frozen:.3}");
+    assert!(frozen > NLL_THRESHOLD);
+    for kind in [Loss::NoFlowLogDet, Loss::FlowLogDetNegated] {
+        let nll = train_with(kind, true, 1);
+        println!("{kind:?}: {nll:.3}");
+        assert!(nll > NLL_THRESHOLD, "{kind:?} reached {nll:.3}");
+    }
+    let partial = train_with(Loss::NoCouplingLogDet, true, 1);
+    println!("{:?}: {partial:.3}", Loss::NoCouplingLogDet);
+}
+
+/// Correct training beats [`NLL_THRESHOLD`] whatever the seed of the data,
+/// the initialization and the batches: seeds 1 to 24, about 2 minutes. The
+/// reason the threshold is robust to changes that redraw the random numbers.
+#[test]
+#[ignore]
+fn correct_training_across_seeds() {
+    let mut results = Vec::new();
+    for seed in 1..=24 {
+        let nll = train_with(Loss::Correct, true, seed);
+        println!("seed {seed}: {nll:.3}");
+        results.push(nll);
+    }
+    let worst = results.iter().cloned().fold(0.0, f64::max);
+    println!("worst {worst:.3}");
+    assert!(worst < NLL_THRESHOLD);
+}
