@@ -3,7 +3,7 @@
 
 use crate::args::{EvalArgs, PlotArgs, SampleArgs};
 use crate::checkpoint::Checkpoint;
-use crate::error::{fail, say, CliError, Result};
+use crate::error::{fail, say, Result};
 use crate::figures::{self, MetricRow};
 use crate::files::{create_dir, csv_text, read_csv, write_file, Points};
 use autograd::ParamStore;
@@ -138,10 +138,4 @@ fn read_metrics(path: &Path) -> Vec<MetricRow> {
             })
         })
         .collect()
-}
-
-impl From<std::io::Error> for CliError {
-    fn from(e: std::io::Error) -> Self {
-        CliError(e.to_string())
-    }
 }

@@ -158,6 +158,8 @@ fn train<F: Float>(args: &TrainArgs, split: Split, mut rng: StdRng) -> Result<()
         seconds: 0.0,
     });
     let mut best = (initial, 0usize, store.clone());
+    // Shown by the progress report between evaluations.
+    let mut last_heldout = initial;
     let mut order: Vec<usize> = (0..n).collect();
     let mut cursor = n; // forces a shuffle before the first batch
     let mut diverged = None;
@@ -192,7 +194,8 @@ fn train<F: Float>(args: &TrainArgs, split: Split, mut rng: StdRng) -> Result<()
             heldout_nll: heldout_now,
             seconds: start.elapsed().as_secs_f64(),
         });
-        progress.update(step, report.nll, heldout_now.or(Some(best.0)));
+        last_heldout = heldout_now.unwrap_or(last_heldout);
+        progress.update(step, report.nll, Some(last_heldout));
     }
     progress.finish();
     let seconds = start.elapsed().as_secs_f64();
