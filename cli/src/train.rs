@@ -17,6 +17,8 @@ use flows::{FlowConfig, FlowKind, FlowModel, Mixing, Trainer};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub fn run(args: &TrainArgs) -> Result<()> {
@@ -164,8 +166,16 @@ fn train<F: Float>(args: &TrainArgs, split: Split, mut rng: StdRng) -> Result<()
     let mut cursor = n; // forces a shuffle before the first batch
     let mut diverged = None;
     let progress = Progress::new(steps);
+    // Ctrl-C ends training early but still saves the best model and figures.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
 
     for step in 1..=steps {
+        if interrupted.load(Ordering::SeqCst) {
+            eprintln!("interrupted at step {step}: saving the best model so far");
+            break;
+        }
         if cursor + batch > n {
             order.shuffle(&mut rng);
             cursor = 0;
