@@ -14,6 +14,7 @@
 //! values (the bug of nflows issue #4).
 
 use crate::flow::Flow;
+use crate::standardize::column_moments;
 use autograd::{Float, ParamId, ParamStore, Tensor, Value};
 
 #[derive(Clone, Debug)]
@@ -60,20 +61,9 @@ impl<F: Float> Flow<F> for ActNorm {
         if self.is_initialized(store) || x.rows() == 0 {
             return;
         }
-        let (n, d) = (x.rows(), x.cols());
-        let mut mean = vec![0.0; d];
-        let mut var = vec![0.0; d];
-        for r in 0..n {
-            for (j, v) in x.row(r).iter().enumerate() {
-                mean[j] += v.to_f64() / n as f64;
-            }
-        }
-        for r in 0..n {
-            for (j, v) in x.row(r).iter().enumerate() {
-                var[j] += (v.to_f64() - mean[j]).powi(2) / n as f64;
-            }
-        }
-        let log_std: Vec<f64> = var.iter().map(|v| v.sqrt().max(MIN_STD).ln()).collect();
+        let d = x.cols();
+        let (mean, std) = column_moments(x);
+        let log_std: Vec<f64> = std.iter().map(|s| s.max(MIN_STD).ln()).collect();
         *store.value_mut(self.shift) = Tensor::from_f64(&mean, &[d]);
         *store.value_mut(self.log_scale) = Tensor::from_f64(&log_std, &[d]);
         *store.value_mut(self.initialized) = Tensor::full(&[1], F::ONE);

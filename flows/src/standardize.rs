@@ -35,20 +35,7 @@ impl Standardize {
         if n < 2 {
             return Err(format!("need at least 2 points to standardize, got {n}"));
         }
-        let mut mean = vec![0.0; d];
-        for r in 0..n {
-            for (j, v) in x.row(r).iter().enumerate() {
-                mean[j] += v.to_f64();
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut var = vec![0.0; d];
-        for r in 0..n {
-            for (j, v) in x.row(r).iter().enumerate() {
-                var[j] += (v.to_f64() - mean[j]).powi(2);
-            }
-        }
-        let std: Vec<f64> = var.iter().map(|v| (v / n as f64).sqrt()).collect();
+        let (mean, std) = column_moments(x);
         // Relative to the column's magnitude: 1e9 + 1e-9 noise is still constant.
         if let Some(j) =
             (0..d).find(|&j| !(std[j] > 1e-12 * (1.0 + mean[j].abs()) && std[j].is_finite()))
@@ -63,6 +50,28 @@ impl Standardize {
         *store.value_mut(self.std) = Tensor::from_f64(&std, &[d]);
         Ok(())
     }
+}
+
+/// Per-column mean and population standard deviation of `x` (`[n, d]`, n ≥ 1),
+/// in f64 whatever `F` is. Standardization and ActNorm's data-dependent
+/// initialization both start from these.
+pub fn column_moments<F: Float>(x: &Tensor<F>) -> (Vec<f64>, Vec<f64>) {
+    let (n, d) = (x.rows(), x.cols());
+    let mut mean = vec![0.0; d];
+    for r in 0..n {
+        for (m, v) in mean.iter_mut().zip(x.row(r)) {
+            *m += v.to_f64();
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    let mut var = vec![0.0; d];
+    for r in 0..n {
+        for ((s, v), m) in var.iter_mut().zip(x.row(r)).zip(&mean) {
+            *s += (v.to_f64() - m).powi(2);
+        }
+    }
+    let std = var.iter().map(|v| (v / n as f64).sqrt()).collect();
+    (mean, std)
 }
 
 impl<F: Float> Flow<F> for Standardize {
