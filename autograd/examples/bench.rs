@@ -158,9 +158,7 @@ fn step<F: Float>(
     tape.reset();
     let (xv, tv) = (tape.constant(x), tape.constant(target));
     let loss = mlp.forward(store, &xv).sub(&tv).square().mean();
-    store.zero_grads();
-    tape.backward(loss);
-    tape.accumulate_param_grads(store);
+    tape.backward_into(loss, store);
     adam.step(store);
     loss.item()
 }

@@ -120,9 +120,7 @@
 //!     let (xv, tv) = (tape.constant(&x), tape.constant(&target));
 //!     let loss = (mlp.forward(&store, &xv) - tv).square().mean();
 //!     first.get_or_insert(loss.item());
-//!     store.zero_grads();
-//!     tape.backward(loss);
-//!     tape.accumulate_param_grads(&mut store);
+//!     tape.backward_into(loss, &mut store); // zero grads, sweep, collect
 //!     adam.step(&mut store);
 //! }
 //! // The same model evaluated on plain tensors: nothing is recorded.
@@ -141,6 +139,7 @@ pub mod params;
 mod print;
 pub mod tape;
 pub mod tensor;
+mod threads;
 pub mod value;
 
 pub use check::{gradcheck, jacobian, log_abs_det, GradcheckError};
@@ -151,7 +150,8 @@ pub use ops::binary::Binary;
 pub use ops::reduce::Reduction;
 pub use ops::unary::Unary;
 pub use optim::{clip_grad_norm, Adam, CosineSchedule, Sgd};
-pub use params::{Param, ParamId, ParamStore};
+pub use params::{NamedValue, Param, ParamId, ParamStore};
 pub use tape::{NodeId, Tape, Var};
 pub use tensor::{numel, Shape, Tensor};
+pub use threads::set_threads;
 pub use value::Value;

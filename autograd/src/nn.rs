@@ -78,18 +78,6 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub const NAMES: &'static [&'static str] = &["tanh", "relu", "sigmoid", "softplus"];
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "tanh" => Some(Activation::Tanh),
-            "relu" => Some(Activation::Relu),
-            "sigmoid" => Some(Activation::Sigmoid),
-            "softplus" => Some(Activation::Softplus),
-            _ => None,
-        }
-    }
-
     pub fn name(&self) -> &'static str {
         match self {
             Activation::Tanh => "tanh",

@@ -144,15 +144,14 @@ pub fn clip_grad_norm<F: Float>(store: &mut ParamStore<F>, max_norm: f64) -> f64
     total
 }
 
-/// Cosine annealing from `lr_max` down to `lr_min` over `total_steps`, after an
-/// optional linear warm-up:
+/// Cosine annealing from `lr_max` down to `lr_min` over `total_steps`:
 ///   lr(t) = lr_min + ½(lr_max − lr_min)(1 + cos(π·t/T))
+/// (`lr_min = lr_max` gives a constant rate.)
 #[derive(Clone, Copy, Debug)]
 pub struct CosineSchedule {
     pub lr_max: f64,
     pub lr_min: f64,
     pub total_steps: usize,
-    pub warmup_steps: usize,
 }
 
 impl CosineSchedule {
@@ -161,17 +160,12 @@ impl CosineSchedule {
             lr_max,
             lr_min,
             total_steps,
-            warmup_steps: 0,
         }
     }
 
     /// The learning rate for step `t` (counting from 0).
     pub fn lr(&self, t: usize) -> f64 {
-        if t < self.warmup_steps {
-            return self.lr_max * (t + 1) as f64 / self.warmup_steps as f64;
-        }
-        let span = self.total_steps.saturating_sub(self.warmup_steps).max(1);
-        let progress = ((t - self.warmup_steps) as f64 / span as f64).min(1.0);
+        let progress = (t as f64 / self.total_steps.max(1) as f64).min(1.0);
         self.lr_min + 0.5 * (self.lr_max - self.lr_min) * (1.0 + (PI * progress).cos())
     }
 }

@@ -14,9 +14,19 @@ use crate::tensor::Tensor;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A handle to one entry of a [`ParamStore`]: its index.
+/// A handle to one entry of a [`ParamStore`]: its index, handed out by the
+/// store (never made up by a caller, so it always points at an entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ParamId(pub usize);
+pub struct ParamId(usize);
+
+/// One named value to load into a store (from a checkpoint, say).
+#[derive(Clone, Copy, Debug)]
+pub struct NamedValue<'a> {
+    pub name: &'a str,
+    pub shape: &'a [usize],
+    /// Row-major, `shape`'s product long.
+    pub values: &'a [f64],
+}
 
 /// One named tensor, its gradient, and whether the optimizer trains it.
 #[derive(Clone, Debug)]
@@ -111,6 +121,60 @@ impl<F: Float> ParamStore<F> {
             ));
         }
         p.value = value;
+        Ok(())
+    }
+
+    /// Sets every entry of the store from `values`, matched by name. Refused, with
+    /// a message naming the entry, and leaving the store unchanged: a name the
+    /// store does not have, a name given twice, an entry left out, a shape that
+    /// differs from the entry's, a value count that does not match the shape, and
+    /// a non-finite value.
+    pub fn load_named<'a>(
+        &mut self,
+        values: impl IntoIterator<Item = NamedValue<'a>>,
+    ) -> Result<(), String> {
+        let mut loaded: Vec<Option<Tensor<F>>> = vec![None; self.params.len()];
+        for v in values {
+            let Some(id) = self.id(v.name) else {
+                return Err(format!(
+                    "parameter {:?} does not belong to this model",
+                    v.name
+                ));
+            };
+            if loaded[id.0].is_some() {
+                return Err(format!("parameter {:?} appears twice", v.name));
+            }
+            // Checked: a hand-edited shape like [2^62, 4] must be refused, not overflow.
+            let size = v.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if size != Some(v.values.len()) {
+                return Err(format!(
+                    "parameter {:?} has {} values for shape {:?}",
+                    v.name,
+                    v.values.len(),
+                    v.shape
+                ));
+            }
+            let expected = self.params[id.0].value.shape();
+            if v.shape != expected {
+                return Err(format!(
+                    "parameter {:?}: expected shape {expected:?}, got {:?}",
+                    v.name, v.shape
+                ));
+            }
+            if v.values.iter().any(|x| !x.is_finite()) {
+                return Err(format!("parameter {:?} holds a non-finite value", v.name));
+            }
+            loaded[id.0] = Some(Tensor::from_f64(v.values, v.shape));
+        }
+        if let Some(missing) = loaded.iter().position(Option::is_none) {
+            return Err(format!(
+                "parameter {:?} is missing",
+                self.params[missing].name
+            ));
+        }
+        for (p, value) in self.params.iter_mut().zip(loaded) {
+            p.value = value.expect("every entry was checked above");
+        }
         Ok(())
     }
 

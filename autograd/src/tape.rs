@@ -207,6 +207,16 @@ impl<F: Float> Tape<F> {
         Some(Tensor::new(g.clone(), t.nodes[id].value.shape()))
     }
 
+    /// The step protocol in one call: clears `store`'s gradients, runs the
+    /// reverse sweep from `loss`, and adds every parameter leaf's gradient into
+    /// its entry of `store`, ready for an optimizer step. (The three calls it
+    /// makes stay public for readers who want to see the parts.)
+    pub fn backward_into(&self, loss: Var<'_, F>, store: &mut ParamStore<F>) {
+        store.zero_grads();
+        self.backward(loss);
+        self.accumulate_param_grads(store);
+    }
+
     /// Adds the gradient of every parameter leaf into its entry of `store`. A
     /// parameter placed on the tape twice receives both contributions.
     pub fn accumulate_param_grads(&self, store: &mut ParamStore<F>) {

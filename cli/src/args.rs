@@ -1,7 +1,12 @@
-//! The command line, declared with clap's derive API: every flag, its default
-//! and its help text live here.
+//! The command line, declared with clap's derive API: every flag and its help
+//! text live here. The defaults of the model and of training are the flows
+//! library's (`FlowConfig::new`, `TrainConfig::default`): the flags are
+//! `Option`s put over them, and the help shows the library's values.
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use autograd::Activation;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use flows::{Batch, Budget, FlowConfig, FlowKind, Mixing, Named, Precision, Schedule, TrainConfig};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -21,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Fit a flow to a toy data set or a CSV file and draw the figures.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Draw samples from a trained model (CSV to standard output or a file).
     Sample(SampleArgs),
     /// Mean negative log-likelihood of a CSV file under a trained model.
@@ -32,50 +37,31 @@ pub enum Command {
     Tape(TapeArgs),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FlowArg {
-    /// RealNVP affine coupling
-    Affine,
-    /// NICE additive coupling (volume preserving)
-    Additive,
-    /// planar flows (Rezende & Mohamed)
-    Planar,
+/// `[default: …]` after a help text: the default shown is the one the flows
+/// library uses (`FlowConfig::new`, `TrainConfig::default`), never a copy.
+fn with_default(text: &str, default: impl std::fmt::Display) -> String {
+    format!("{text} [default: {default}]")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum MixingArg {
-    /// alternate the coupling masks (even/odd dimensions)
-    Alternate,
-    /// reverse the dimensions between coupling layers
-    Reverse,
-    /// a fixed random permutation between coupling layers
-    Random,
-    /// a trained LU-parameterized linear map between coupling layers (Glow)
-    Lu,
+/// Parses one of a [`Named`] type's names, listing them in help and errors.
+fn named<T: Named + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    let values = T::ALL
+        .iter()
+        .map(|c| PossibleValue::new(c.name()).help(c.about()));
+    PossibleValuesParser::new(values)
+        .map(|name| T::from_name(&name).expect("clap accepts only the names of T::ALL"))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ActivationArg {
-    Tanh,
-    Relu,
-    Sigmoid,
-    Softplus,
+fn flow_default() -> FlowConfig {
+    FlowConfig::new(2)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ScheduleArg {
-    /// cosine decay from --lr to 0
-    Cosine,
-    /// --lr throughout
-    Constant,
+fn train_default() -> TrainConfig {
+    TrainConfig::default()
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Precision {
-    F32,
-    F64,
-}
-
+/// Flags of `train`. Every architecture and training flag is an `Option`:
+/// unset, the library's default applies (see [`TrainArgs::flow_config`]).
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
     /// A toy data set (moons, circles, checkerboard, 8gaussians, pinwheel, 2spirals,
@@ -95,63 +81,62 @@ pub struct TrainArgs {
     #[arg(long, default_value = "0.2")]
     pub holdout: String,
 
-    /// Kind of flow layer.
-    #[arg(long, value_enum, default_value_t = FlowArg::Affine)]
-    pub flow: FlowArg,
-    /// Number of coupling (or planar) layers.
-    #[arg(long, default_value_t = 12)]
-    pub layers: usize,
-    /// Width of the hidden layers of the coupling networks.
-    #[arg(long, default_value_t = 64)]
-    pub hidden: usize,
-    /// Number of hidden layers of the coupling networks.
-    #[arg(long, default_value_t = 2)]
-    pub depth: usize,
-    /// Hidden activation of the coupling networks.
-    #[arg(long, value_enum, default_value_t = ActivationArg::Tanh)]
-    pub activation: ActivationArg,
-    /// ActNorm before each coupling layer (true/false).
-    #[arg(long, default_value_t = true, action = ArgAction::Set, value_name = "BOOL")]
-    pub actnorm: bool,
-    /// How coupling layers take turns over the dimensions.
-    #[arg(long, value_enum, default_value_t = MixingArg::Alternate)]
-    pub mixing: MixingArg,
+    #[arg(long, value_parser = named::<FlowKind>(),
+          help = with_default("Kind of flow layer.", flow_default().kind.name()))]
+    pub flow: Option<FlowKind>,
+    #[arg(long, value_name = "N",
+          help = with_default("Number of coupling (or planar) layers.", flow_default().layers))]
+    pub layers: Option<usize>,
+    #[arg(long, value_name = "N",
+          help = with_default("Width of the hidden layers of the coupling networks.", flow_default().hidden))]
+    pub hidden: Option<usize>,
+    #[arg(long, value_name = "N",
+          help = with_default("Number of hidden layers of the coupling networks.", flow_default().depth))]
+    pub depth: Option<usize>,
+    #[arg(long, value_parser = named::<Activation>(),
+          help = with_default("Hidden activation of the coupling networks.", flow_default().activation.name()))]
+    pub activation: Option<Activation>,
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set,
+          help = with_default("ActNorm before each coupling layer (true/false).", flow_default().actnorm))]
+    pub actnorm: Option<bool>,
+    #[arg(long, value_parser = named::<Mixing>(),
+          help = with_default("How coupling layers take turns over the dimensions.", flow_default().mixing.name()))]
+    pub mixing: Option<Mixing>,
     /// One network for the scale and shift instead of two.
     #[arg(long)]
     pub shared_net: bool,
-    /// Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub clamp: f64,
+    #[arg(long, value_name = "C", allow_negative_numbers = true,
+          help = with_default("Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c).", flow_default().clamp))]
+    pub clamp: Option<f64>,
 
-    /// Optimizer steps (one minibatch each).
-    #[arg(long, default_value_t = 2000)]
-    pub steps: usize,
+    #[arg(long, value_name = "N", help = steps_help())]
+    pub steps: Option<usize>,
     /// Train for this many passes over the data instead of --steps.
-    #[arg(long)]
+    #[arg(long, value_name = "N", conflicts_with = "steps")]
     pub epochs: Option<usize>,
-    /// Minibatch size, or "full" for the whole training set every step.
-    #[arg(long, default_value = "512")]
-    pub batch: String,
-    /// Peak learning rate of Adam.
-    #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
-    pub lr: f64,
-    /// Learning-rate schedule.
-    #[arg(long, value_enum, default_value_t = ScheduleArg::Cosine)]
-    pub schedule: ScheduleArg,
-    /// Largest gradient norm let through (clipping).
-    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
-    pub clip: f64,
-    /// Evaluate the held-out NLL every this many steps.
-    #[arg(long, default_value_t = 50)]
-    pub eval_every: usize,
-    /// Seed of the data, the split, the initialization and the minibatches.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[arg(long, value_name = "N|full", value_parser = parse_batch,
+          help = with_default("Minibatch size, or \"full\" for the whole training set every step.", train_default().batch))]
+    pub batch: Option<Batch>,
+    #[arg(long, value_name = "LR", allow_negative_numbers = true,
+          help = with_default("Peak learning rate of Adam.", train_default().lr))]
+    pub lr: Option<f64>,
+    #[arg(long, value_parser = named::<Schedule>(),
+          help = with_default("Learning-rate schedule.", train_default().schedule.name()))]
+    pub schedule: Option<Schedule>,
+    #[arg(long, value_name = "NORM", allow_negative_numbers = true,
+          help = with_default("Largest gradient norm let through (clipping).", train_default().clip))]
+    pub clip: Option<f64>,
+    #[arg(long, value_name = "N",
+          help = with_default("Evaluate the held-out NLL every this many steps.", train_default().eval_every))]
+    pub eval_every: Option<usize>,
+    #[arg(long, value_name = "SEED",
+          help = with_default("Seed of the data, the split, the initialization and the minibatches.", train_default().seed))]
+    pub seed: Option<u64>,
     /// Threads for matrix products (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Float precision of training.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    #[arg(long, value_parser = named::<Precision>(), default_value = "f32")]
     pub precision: Precision,
 
     /// Run folder: checkpoint, metrics.csv, data and figures.
@@ -163,6 +148,63 @@ pub struct TrainArgs {
     /// Skip the figures.
     #[arg(long)]
     pub no_plots: bool,
+}
+
+fn steps_help() -> String {
+    let steps = match train_default().budget {
+        Budget::Steps(s) => s.to_string(),
+        Budget::Epochs(e) => format!("{e} epochs"),
+    };
+    with_default("Optimizer steps (one minibatch each).", steps)
+}
+
+fn parse_batch(s: &str) -> Result<Batch, String> {
+    s.parse()
+}
+
+impl TrainArgs {
+    /// The seed of the run (the flag, or the library's default).
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(train_default().seed)
+    }
+
+    /// The library's architecture for `dim`-dimensional data, with every flag
+    /// that was given put over it.
+    pub fn flow_config(&self, dim: usize) -> FlowConfig {
+        let d = FlowConfig::new(dim);
+        FlowConfig {
+            dim,
+            kind: self.flow.unwrap_or(d.kind),
+            layers: self.layers.unwrap_or(d.layers),
+            hidden: self.hidden.unwrap_or(d.hidden),
+            depth: self.depth.unwrap_or(d.depth),
+            activation: self.activation.unwrap_or(d.activation),
+            actnorm: self.actnorm.unwrap_or(d.actnorm),
+            mixing: self.mixing.unwrap_or(d.mixing),
+            shared_net: self.shared_net || d.shared_net,
+            clamp: self.clamp.unwrap_or(d.clamp),
+            seed: self.seed(),
+        }
+    }
+
+    /// The library's training settings with every flag that was given put over them.
+    pub fn train_config(&self) -> TrainConfig {
+        let d = train_default();
+        let budget = match (self.epochs, self.steps) {
+            (Some(e), _) => Budget::Epochs(e),
+            (None, Some(s)) => Budget::Steps(s),
+            (None, None) => d.budget,
+        };
+        TrainConfig {
+            budget,
+            batch: self.batch.unwrap_or(d.batch),
+            lr: self.lr.unwrap_or(d.lr),
+            schedule: self.schedule.unwrap_or(d.schedule),
+            clip: self.clip.unwrap_or(d.clip),
+            eval_every: self.eval_every.unwrap_or(d.eval_every),
+            seed: self.seed(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -20,8 +20,9 @@
 
 use crate::error::{fail, CliError, Result};
 use crate::files::write_file;
-use autograd::{Float, ParamStore, Tensor};
-use flows::{FlowConfig, FlowModel};
+use autograd::{Float, NamedValue, ParamStore};
+use flows::names::serde_name;
+use flows::{FlowConfig, FlowModel, Precision, Schedule};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -32,11 +33,30 @@ pub const VERSION: u32 = 1;
 pub struct Checkpoint {
     pub format: String,
     pub version: u32,
-    pub precision: String,
+    #[serde(with = "serde_name")]
+    pub precision: Precision,
     pub config: FlowConfig,
-    pub training: serde_json::Value,
+    pub training: TrainingRecord,
     pub result: TrainResult,
     pub params: Vec<SavedParam>,
+}
+
+/// How the model was trained: enough to describe the run and repeat it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TrainingRecord {
+    /// The data set's description (`moons (noise 0.05, 3000 points)`) or file.
+    pub data: String,
+    pub train_points: usize,
+    pub heldout_points: usize,
+    /// Steps taken.
+    pub steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    #[serde(with = "serde_name")]
+    pub schedule: Schedule,
+    pub clip: f64,
+    pub seed: u64,
+    pub seconds: f64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -58,7 +78,7 @@ impl Checkpoint {
     pub fn new<F: Float>(
         model: &FlowModel,
         store: &ParamStore<F>,
-        training: serde_json::Value,
+        training: TrainingRecord,
         result: TrainResult,
     ) -> Self {
         let params = store
@@ -73,7 +93,7 @@ impl Checkpoint {
         Checkpoint {
             format: FORMAT.into(),
             version: VERSION,
-            precision: F::NAME.into(),
+            precision: Precision::of::<F>(),
             config: model.config.clone(),
             training,
             result,
@@ -124,47 +144,14 @@ impl Checkpoint {
         let mut store = ParamStore::new();
         let mut model = FlowModel::new(self.config.clone(), &mut store)
             .map_err(|e| CliError(format!("{shown}: invalid model configuration: {e}")))?;
-        let mut seen = vec![false; store.len()];
-        for saved in &self.params {
-            let Some(id) = store.id(&saved.name) else {
-                fail!(
-                    "{shown}: parameter {:?} does not belong to this architecture",
-                    saved.name
-                );
-            };
-            if seen[id.0] {
-                fail!("{shown}: parameter {:?} appears twice", saved.name);
-            }
-            // Checked: a hand-edited shape like [2^62, 4] must be refused, not overflow.
-            let size = saved
-                .shape
-                .iter()
-                .try_fold(1usize, |n, &d| n.checked_mul(d));
-            if size != Some(saved.values.len()) {
-                fail!(
-                    "{shown}: parameter {:?} has {} values for shape {:?}",
-                    saved.name,
-                    saved.values.len(),
-                    saved.shape
-                );
-            }
-            if saved.values.iter().any(|v| !v.is_finite()) {
-                fail!(
-                    "{shown}: parameter {:?} holds a non-finite value",
-                    saved.name
-                );
-            }
-            store
-                .set(id, Tensor::from_f64(&saved.values, &saved.shape))
-                .map_err(|e| CliError(format!("{shown}: {e}")))?;
-            seen[id.0] = true;
-        }
-        if let Some(missing) = seen.iter().position(|s| !s) {
-            fail!(
-                "{shown}: parameter {:?} is missing",
-                store.name(autograd::ParamId(missing))
-            );
-        }
+        let values = self.params.iter().map(|p| NamedValue {
+            name: &p.name,
+            shape: &p.shape,
+            values: &p.values,
+        });
+        store
+            .load_named(values)
+            .map_err(|e| CliError(format!("{shown}: {e}")))?;
         model
             .reload_cached_state(&store)
             .map_err(|e| CliError(format!("{shown}: {e}")))?;

@@ -3,9 +3,12 @@
 
 use crate::args::{EvalArgs, PlotArgs, SampleArgs};
 use crate::checkpoint::Checkpoint;
+use crate::csv::{csv_text, read_csv};
+use crate::dataset::Points;
 use crate::error::{fail, say, Result};
-use crate::figures::{self, MetricRow};
-use crate::files::{create_dir, csv_text, read_csv, write_file, Points};
+use crate::figures;
+use crate::files::{create_dir, write_file};
+use crate::metrics;
 use autograd::ParamStore;
 use flows::FlowModel;
 use rand::rngs::StdRng;
@@ -37,12 +40,7 @@ pub fn sample(args: &SampleArgs) -> Result<()> {
     }
     let (model, store) = load(&args.model)?;
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let x = model.sample(&store, args.n, &mut rng);
-    let points = Points {
-        data: x.into_data(),
-        dim: model.dim(),
-        header: None,
-    };
+    let points = Points::from_tensor(&model.sample(&store, args.n, &mut rng));
     let text = csv_text(&points, None);
     match &args.out {
         Some(path) => write_file(path, text.as_bytes()),
@@ -59,7 +57,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let (model, store) = load(&args.model)?;
     let points = read_points(&args.data, &model)?;
     let log_p = model
-        .log_prob(&store, &figures::to_tensor(&points))
+        .log_prob(&store, &points.to_tensor::<f64>())
         .into_data();
     let nll_each: Vec<f64> = log_p.iter().map(|l| -l).collect();
     let n = nll_each.len();
@@ -107,7 +105,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         );
     }
     let points = read_points(&data_path, &model)?;
-    let metrics = read_metrics(&folder.join("metrics.csv"));
+    let metrics = metrics::read(&folder.join("metrics.csv"));
     let out = args.out.clone().unwrap_or_else(|| folder.to_path_buf());
     create_dir(&out)?;
     let files = figures::draw_all(&out, &model, &store, &points, &metrics, args.svg, args.seed)?;
@@ -118,24 +116,4 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         files.join(", ")
     );
     Ok(())
-}
-
-/// metrics.csv beside a checkpoint, if there is a readable one (the training
-/// curve is drawn only then).
-fn read_metrics(path: &Path) -> Vec<MetricRow> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cells: Vec<&str> = line.split(',').collect();
-            Some(MetricRow {
-                step: cells.first()?.parse().ok()?,
-                train_nll: cells.get(1)?.parse().ok()?,
-                heldout_nll: cells.get(2).and_then(|c| c.parse().ok()),
-                seconds: cells.get(3)?.parse().ok()?,
-            })
-        })
-        .collect()
 }

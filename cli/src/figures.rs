@@ -2,23 +2,15 @@
 //! (samples, a log-density grid, latent codes, a warped grid, per-layer
 //! outputs) and hands plain numbers to `plot/`.
 
+use crate::dataset::Points;
 use crate::error::{CliError, Result};
-use crate::files::{write_atomically, Points};
+use crate::files::write_atomically;
 use crate::plot::{self, Curve, Format, Grid, Point};
 use autograd::{ParamStore, Tensor, Value};
-use flows::FlowModel;
+use flows::{FlowModel, MetricRow};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
-
-/// One row of metrics.csv.
-#[derive(Clone, Copy, Debug)]
-pub struct MetricRow {
-    pub step: usize,
-    pub train_nll: f64,
-    pub heldout_nll: Option<f64>,
-    pub seconds: f64,
-}
 
 /// Draws every figure into `dir`; returns the file names written. Figures that
 /// only make sense in two dimensions (the density grid and the warped plane)
@@ -34,7 +26,7 @@ pub fn draw_all(
 ) -> Result<Vec<String>> {
     let mut written = Vec::new();
     let mut rng = StdRng::seed_from_u64(seed);
-    let x = to_tensor(data);
+    let x = data.to_tensor::<f64>();
     let n_samples = data.rows().clamp(500, 5000);
     let samples = model.sample(store, n_samples, &mut rng);
     let two_d = data.dim == 2;
@@ -113,10 +105,6 @@ fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
     out
 }
 
-pub fn to_tensor(points: &Points) -> Tensor<f64> {
-    Tensor::new(points.data.clone(), &[points.rows(), points.dim])
-}
-
 fn first_two(t: &Tensor<f64>) -> Vec<Point> {
     (0..t.rows()).map(|i| [t.row(i)[0], t.row(i)[1]]).collect()
 }
@@ -170,31 +158,24 @@ fn warped_grid(model: &FlowModel, store: &ParamStore<f64>) -> Vec<Vec<Point>> {
     lines
 }
 
-/// The data, standardized, then after each coupling (or planar) layer.
+/// The data, standardized, then after each layer that bends the density
+/// (couplings, planar flows: not the ActNorms, permutations or LU maps between
+/// them, which only rescale or rotate).
 fn layer_stages(
     model: &FlowModel,
     store: &ParamStore<f64>,
     x: &Tensor<f64>,
 ) -> Vec<(String, Vec<Point>)> {
-    let mut k = 0;
-    model
-        .stages(store, x)
-        .into_iter()
-        .filter_map(|(name, t)| {
-            let keep = name == "data"
-                || name == "standardized"
-                || name.contains("coupling")
-                || name == "planar";
-            if !keep {
-                return None;
-            }
-            let title = if name.contains("coupling") || name == "planar" {
-                k += 1;
-                format!("after layer {k}")
-            } else {
-                name
-            };
-            Some((title, first_two(&t)))
-        })
-        .collect()
+    let (standardized, after) = model.stages(store, x);
+    let mut stages = vec![
+        ("data".to_string(), first_two(x)),
+        ("standardized".to_string(), first_two(&standardized)),
+    ];
+    let bending = after.iter().filter(|(layer, _)| layer.bends_the_density());
+    stages.extend(
+        bending
+            .enumerate()
+            .map(|(k, (_, h))| (format!("after layer {}", k + 1), first_two(h))),
+    );
+    stages
 }

@@ -7,14 +7,17 @@
 mod args;
 mod checkpoint;
 mod commands;
+mod csv;
 mod dataset;
 mod error;
 mod figures;
 mod files;
+mod metrics;
 mod plot;
 mod progress;
 mod tape_demo;
 mod train;
+mod train_data;
 
 use args::{Cli, Command};
 use clap::error::ErrorKind;

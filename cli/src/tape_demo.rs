@@ -69,9 +69,7 @@ fn render(args: &TapeArgs, out: &mut String) -> std::fmt::Result {
         "\nBackward — the adjoint program (ḡᵢ = ∂L/∂vᵢ), in the order it runs:\n"
     )?;
     write!(out, "{}", tape.adjoint_program(loss))?;
-    tape.backward(loss);
-    store.zero_grads();
-    tape.accumulate_param_grads(&mut store);
+    tape.backward_into(loss, &mut store);
     writeln!(out, "\nL = {:.6}\n\nGradients:", loss.item())?;
     for (_, p) in store.iter() {
         let shown: Vec<String> = p.grad.data().iter().map(|g| format!("{g:+.5}")).collect();

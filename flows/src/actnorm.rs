@@ -14,7 +14,7 @@
 //! values (the bug of nflows issue #4).
 
 use crate::flow::Flow;
-use crate::standardize::column_moments;
+use crate::stats::column_moments;
 use autograd::{Float, ParamId, ParamStore, Tensor, Value};
 
 #[derive(Clone, Debug)]

@@ -15,10 +15,13 @@
 //! | `linear.rs` | LU-parameterized invertible linear | Σ log s |
 //! | `planar.rs` | planar flow | log|1 + h′(wᵀx + b)ûᵀw| |
 //! | `standardize.rs` | fixed standardization | −Σ log σ |
-//! | `flow.rs` | the [`Flow`] trait, [`Layer`], [`Sequential`] | Σ of the layers' |
+//! | `flow.rs` | the [`Flow`] trait | |
+//! | `layer.rs` | [`Layer`] (every layer above) and [`Sequential`] | Σ of the layers' |
 //!
-//! [`FlowModel`] puts them over a standard-normal base; [`data`] holds the 2-D
-//! toy data sets.
+//! [`FlowModel`] (`model.rs`) puts them over a standard-normal base, built from
+//! a [`FlowConfig`] (`config.rs`); [`fit`] (`fit.rs`) trains one as configured
+//! by a [`TrainConfig`] (`train_config.rs`), one [`Trainer`] step (`train.rs`)
+//! at a time; [`data`] holds the 2-D toy data sets.
 //!
 //! ```
 //! use flows::{FlowConfig, FlowModel, data::ToyData};
@@ -39,23 +42,34 @@
 //! ```
 
 pub mod actnorm;
+pub mod config;
 pub mod coupling;
 pub mod data;
+pub mod fit;
 pub mod flow;
+pub mod layer;
 pub mod linalg;
 pub mod linear;
 pub mod model;
+pub mod names;
 pub mod permutation;
 pub mod planar;
 pub mod standardize;
+pub mod stats;
 pub mod train;
+pub mod train_config;
 
 pub use actnorm::ActNorm;
+pub use config::{ConfigError, FlowConfig, FlowKind, Mixing};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
-pub use flow::{Flow, Layer, Sequential};
+pub use fit::{fit, Fitted, MetricRow, Observer, Stop};
+pub use flow::Flow;
+pub use layer::{Layer, Sequential};
 pub use linear::InvertibleLinear;
-pub use model::{FlowConfig, FlowKind, FlowModel, Mixing};
-pub use permutation::Permutation;
+pub use model::FlowModel;
+pub use names::Named;
+pub use permutation::{Permutation, PermutationKind};
 pub use planar::Planar;
 pub use standardize::Standardize;
 pub use train::{StepReport, Trainer};
+pub use train_config::{Batch, Budget, Precision, Schedule, TrainConfig};

@@ -1,5 +1,5 @@
-//! [`FlowModel`]: a chain of layers over a standard-normal base density, and
-//! [`FlowConfig`], the architecture it is built from.
+//! [`FlowModel`]: a chain of layers over a standard-normal base density, built
+//! from a [`FlowConfig`].
 //!
 //!   log p(x) = log N(f(x); 0, I) + log|det ∂f/∂x|
 //!   log N(z; 0, I) = −½‖z‖² − (D/2)·log 2π
@@ -10,114 +10,18 @@
 //! the data's own coordinates.
 
 use crate::actnorm::ActNorm;
+use crate::config::{ConfigError, FlowConfig, FlowKind, Mixing};
 use crate::coupling::{Coupling, CouplingKind, NetShape};
-use crate::flow::{Flow, Layer, Sequential};
+use crate::flow::Flow;
+use crate::layer::{Layer, Sequential};
 use crate::linear::InvertibleLinear;
 use crate::permutation::Permutation;
 use crate::planar::Planar;
 use crate::standardize::Standardize;
-use autograd::{Activation, Float, ParamStore, Tensor, Value};
+use autograd::{Float, ParamStore, Tensor, Value};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
-use serde::{Deserialize, Serialize};
-
-/// The kind of layer the model stacks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FlowKind {
-    /// RealNVP affine coupling.
-    Affine,
-    /// NICE additive coupling.
-    Additive,
-    /// Planar flows (Rezende & Mohamed).
-    Planar,
-}
-
-/// How coupling layers take turns over the dimensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mixing {
-    /// Masks alternate between even and odd dimensions (RealNVP's checkerboard).
-    Alternate,
-    /// Reverse the dimensions before each coupling layer.
-    Reverse,
-    /// A fixed random permutation before each coupling layer.
-    Random,
-    /// A trained LU-parameterized linear map before each coupling layer (Glow).
-    Lu,
-}
-
-/// Everything needed to rebuild a model's structure (its numbers live in the store).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FlowConfig {
-    pub dim: usize,
-    pub kind: FlowKind,
-    /// Number of coupling (or planar) layers.
-    pub layers: usize,
-    /// Width of the coupling networks' hidden layers.
-    pub hidden: usize,
-    /// Number of hidden layers in each coupling network.
-    pub depth: usize,
-    #[serde(with = "activation_name")]
-    pub activation: Activation,
-    /// An ActNorm layer before each coupling layer.
-    pub actnorm: bool,
-    pub mixing: Mixing,
-    /// One network for s and t instead of two.
-    pub shared_net: bool,
-    /// The soft clamp c of the log-scale: s = c·tanh(ŝ/c).
-    pub clamp: f64,
-    /// Seeds the initial parameters and random permutations.
-    pub seed: u64,
-}
-
-impl FlowConfig {
-    /// Defaults for `dim`-dimensional data, the ones `cli train` uses: 12 affine
-    /// coupling layers with ActNorm and alternating masks, separate s and t
-    /// networks with two 64-wide tanh hidden layers, log-scale clamped to ±1.
-    /// (Tuned on two moons: across seeds this reached 0.33–0.35 nats on fresh
-    /// data; with LU mixing instead, one seed in five failed to separate the
-    /// moons.)
-    pub fn new(dim: usize) -> Self {
-        FlowConfig {
-            dim,
-            kind: FlowKind::Affine,
-            layers: 12,
-            hidden: 64,
-            depth: 2,
-            activation: Activation::Tanh,
-            actnorm: true,
-            mixing: Mixing::Alternate,
-            shared_net: false,
-            clamp: 1.0,
-            seed: 0,
-        }
-    }
-
-    /// Checks what no model could be built from.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.dim < 2 {
-            return Err(format!(
-                "a flow needs at least 2 dimensions, got {}",
-                self.dim
-            ));
-        }
-        if self.layers == 0 {
-            return Err("the number of layers must be at least 1".into());
-        }
-        if self.kind != FlowKind::Planar && self.hidden == 0 {
-            return Err("the hidden width must be at least 1".into());
-        }
-        if !(self.clamp > 0.0 && self.clamp.is_finite()) {
-            return Err(format!(
-                "the scale clamp must be a positive number, got {}",
-                self.clamp
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// A trainable density: standardization, then a chain of flow layers, over N(0, I).
 #[derive(Clone, Debug)]
@@ -130,7 +34,10 @@ pub struct FlowModel {
 impl FlowModel {
     /// Builds the model, registering its parameters in `store` under names like
     /// `flow.3.s.0.weight`.
-    pub fn new<F: Float>(config: FlowConfig, store: &mut ParamStore<F>) -> Result<Self, String> {
+    pub fn new<F: Float>(
+        config: FlowConfig,
+        store: &mut ParamStore<F>,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         let mut rng = StdRng::seed_from_u64(config.seed);
         let d = config.dim;
@@ -288,19 +195,15 @@ impl FlowModel {
         self.inverse(store, &z).0
     }
 
-    /// The data after the standardization and after each layer, with names.
-    pub fn stages<F: Float>(
-        &self,
+    /// The data after the standardization, and after each layer beside it.
+    pub fn stages<'m, F: Float>(
+        &'m self,
         store: &ParamStore<F>,
         x: &Tensor<F>,
-    ) -> Vec<(String, Tensor<F>)> {
+    ) -> (Tensor<F>, Vec<(&'m Layer, Tensor<F>)>) {
         let (h, _) = self.standardize.forward(store, x);
-        let mut stages = vec![
-            ("data".to_string(), x.clone()),
-            ("standardized".to_string(), h.clone()),
-        ];
-        stages.extend(self.flow.stages(store, &h));
-        stages
+        let after = self.flow.stages(store, &h);
+        (h, after)
     }
 }
 
@@ -340,24 +243,4 @@ pub fn parity_mask(d: usize, parity: usize) -> Vec<bool> {
 /// The first ⌊d/2⌋ dimensions condition; a permutation in between does the mixing.
 pub fn half_mask(d: usize) -> Vec<bool> {
     (0..d).map(|j| j < d / 2).collect()
-}
-
-/// Activation as its name in JSON (`"relu"`).
-mod activation_name {
-    use autograd::Activation;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(a.name())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Activation, D::Error> {
-        let name = String::deserialize(d)?;
-        Activation::from_name(&name).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown activation {name:?} (expected one of {:?})",
-                Activation::NAMES
-            ))
-        })
-    }
 }

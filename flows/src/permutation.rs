@@ -10,20 +10,31 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use std::sync::Arc;
 
+/// Where a permutation came from: what its name says in figures and printouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermutationKind {
+    /// The dimensions in reverse order.
+    Reverse,
+    /// Drawn uniformly at random, then fixed.
+    Random,
+    /// Given as a list of indices.
+    Given,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Permutation {
     /// z[:, j] = x[:, forward[j]]
     forward: Arc<[usize]>,
     /// x[:, i] = z[:, inverse[i]]
     inverse: Arc<[usize]>,
-    kind: &'static str,
+    pub kind: PermutationKind,
     /// Where the indices are saved in the parameter store, once registered.
     saved_as: Option<ParamId>,
 }
 
 impl Permutation {
     /// Any permutation, given as the list π with z[:, j] = x[:, π(j)].
-    pub fn from_indices(indices: Vec<usize>, kind: &'static str) -> Result<Self, String> {
+    pub fn from_indices(indices: Vec<usize>, kind: PermutationKind) -> Result<Self, String> {
         let d = indices.len();
         let mut inverse = vec![usize::MAX; d];
         for (j, &i) in indices.iter().enumerate() {
@@ -42,7 +53,7 @@ impl Permutation {
 
     /// Reverses the order of the dimensions.
     pub fn reverse(dim: usize) -> Self {
-        Self::from_indices((0..dim).rev().collect(), "reverse")
+        Self::from_indices((0..dim).rev().collect(), PermutationKind::Reverse)
             .expect("a reversal is a permutation")
     }
 
@@ -50,7 +61,7 @@ impl Permutation {
     pub fn random<R: Rng + ?Sized>(dim: usize, rng: &mut R) -> Self {
         let mut idx: Vec<usize> = (0..dim).collect();
         idx.shuffle(rng);
-        Self::from_indices(idx, "permute").expect("a shuffle is a permutation")
+        Self::from_indices(idx, PermutationKind::Random).expect("a shuffle is a permutation")
     }
 
     /// Saves the indices as a buffer `{prefix}.indices` so checkpoints keep them.
@@ -105,6 +116,9 @@ impl<F: Float> Flow<F> for Permutation {
     fn initialize(&self, _: &mut ParamStore<F>, _: &Tensor<F>) {}
 
     fn name(&self) -> String {
-        self.kind.into()
+        match self.kind {
+            PermutationKind::Reverse => "reverse".into(),
+            PermutationKind::Random | PermutationKind::Given => "permute".into(),
+        }
     }
 }

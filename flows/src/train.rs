@@ -63,9 +63,7 @@ impl<F: Float> Trainer<F> {
                 lr,
             };
         }
-        store.zero_grads();
-        self.tape.backward(loss);
-        self.tape.accumulate_param_grads(store);
+        self.tape.backward_into(loss, store);
         let grad_norm = clip_grad_norm(store, self.max_grad_norm);
         if grad_norm.is_finite() {
             self.adam.lr = lr;

@@ -4,8 +4,10 @@
 //!   ḡA += ḡC · Bᵀ      (`[m, n]·[n, k]`)
 //!   ḡB += Aᵀ · ḡC      (`[k, m]·[m, n]`)
 //!
-//! Performance lives here and only here: all three products go to
-//! `matrixmultiply`'s gemm. The transposes are never materialized — a transposed
+//! The matrix products' performance lives here: all three products go to
+//! `matrixmultiply`'s gemm (the engine's other speed tricks each sit beside the
+//! code they speed up: the f32 tanh in `float.rs`, the bias-row path in
+//! `ops/binary.rs`, buffer reuse in `tape.rs`). The transposes are never materialized — a transposed
 //! operand is the same memory read with its row and column strides swapped — and
 //! the backward products use β = 1 to add into the gradient buffer in place,
 //! which saves one temporary matrix and one extra pass per product.
@@ -14,7 +16,7 @@
 //! input and output layers of a coupling network on 2-D data) goes to a direct
 //! loop. gemm pads such a matrix to a full register panel and packs the other
 //! operand anyway, so it spends more time packing than multiplying; the direct
-//! loop was 3–10× faster on these shapes. (At widths 2–4 gemm is still the
+//! loop skips both (BENCHMARKS.md has the numbers). (At widths 2–4 gemm is still the
 //! faster of the two, so the cut-off is 1.)
 
 use crate::float::Float;
@@ -155,6 +157,7 @@ fn gemm<F: Float>(
     out: &mut [F],
 ) {
     assert!(a.data.len() >= m * k && b.data.len() >= k * n && out.len() >= m * n);
+    crate::threads::note_product();
     if m.min(k).min(n) <= THIN {
         return thin_product(m, k, n, &a, &b, beta, out);
     }

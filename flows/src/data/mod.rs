@@ -27,7 +27,6 @@ pub use self::checkerboard::{checkerboard, checkerboard_entropy};
 pub use self::circles::circles;
 pub use self::eight_gaussians::{
     eight_gaussians, eight_gaussians_density, eight_gaussians_entropy,
-    eight_gaussians_entropy_if_disjoint,
 };
 pub use self::moons::{moons, moons_entropy, MoonsDensity};
 pub use self::pinwheel::pinwheel;

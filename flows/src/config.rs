@@ -1,0 +1,183 @@
+//! [`FlowConfig`]: everything needed to build a model's structure (its numbers
+//! live in the parameter store), with the one list of its defaults and the one
+//! check of what no model could be built from.
+
+use crate::names::{serde_name, Named};
+use autograd::Activation;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kind of layer the model stacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowKind {
+    /// RealNVP affine coupling.
+    Affine,
+    /// NICE additive coupling.
+    Additive,
+    /// Planar flows (Rezende & Mohamed).
+    Planar,
+}
+
+impl Named for FlowKind {
+    const WHAT: &'static str = "flow kind";
+    const ALL: &'static [Self] = &[FlowKind::Affine, FlowKind::Additive, FlowKind::Planar];
+
+    fn name(&self) -> &'static str {
+        match self {
+            FlowKind::Affine => "affine",
+            FlowKind::Additive => "additive",
+            FlowKind::Planar => "planar",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            FlowKind::Affine => "RealNVP affine coupling",
+            FlowKind::Additive => "NICE additive coupling (volume preserving)",
+            FlowKind::Planar => "planar flows (Rezende & Mohamed)",
+        }
+    }
+}
+
+/// How coupling layers take turns over the dimensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mixing {
+    /// Masks alternate between even and odd dimensions (RealNVP's checkerboard).
+    Alternate,
+    /// Reverse the dimensions before each coupling layer.
+    Reverse,
+    /// A fixed random permutation before each coupling layer.
+    Random,
+    /// A trained LU-parameterized linear map before each coupling layer (Glow).
+    Lu,
+}
+
+impl Named for Mixing {
+    const WHAT: &'static str = "mixing";
+    const ALL: &'static [Self] = &[
+        Mixing::Alternate,
+        Mixing::Reverse,
+        Mixing::Random,
+        Mixing::Lu,
+    ];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Mixing::Alternate => "alternate",
+            Mixing::Reverse => "reverse",
+            Mixing::Random => "random",
+            Mixing::Lu => "lu",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            Mixing::Alternate => "alternate the coupling masks (even/odd dimensions)",
+            Mixing::Reverse => "reverse the dimensions between coupling layers",
+            Mixing::Random => "a fixed random permutation between coupling layers",
+            Mixing::Lu => "a trained LU-parameterized linear map between coupling layers (Glow)",
+        }
+    }
+}
+
+/// A setting no model or training could use: which field, its value, and why.
+/// Field names are the configs' own (`layers`, `eval_every`), so a command line
+/// can name its flag (`--eval-every`) and a checkpoint reader its key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub fn new(field: &'static str, value: impl fmt::Display, reason: impl Into<String>) -> Self {
+        ConfigError {
+            field,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.field, self.value, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Everything needed to rebuild a model's structure (its numbers live in the store).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowConfig {
+    pub dim: usize,
+    pub kind: FlowKind,
+    /// Number of coupling (or planar) layers.
+    pub layers: usize,
+    /// Width of the coupling networks' hidden layers.
+    pub hidden: usize,
+    /// Number of hidden layers in each coupling network.
+    pub depth: usize,
+    #[serde(with = "serde_name")]
+    pub activation: Activation,
+    /// An ActNorm layer before each coupling layer.
+    pub actnorm: bool,
+    pub mixing: Mixing,
+    /// One network for s and t instead of two.
+    pub shared_net: bool,
+    /// The soft clamp c of the log-scale: s = c·tanh(ŝ/c).
+    pub clamp: f64,
+    /// Seeds the initial parameters and random permutations.
+    pub seed: u64,
+}
+
+impl FlowConfig {
+    /// The defaults for `dim`-dimensional data, the ones `cli train` starts
+    /// from: 12 affine coupling layers with ActNorm and alternating masks,
+    /// separate s and t networks with two 64-wide tanh hidden layers, the
+    /// log-scale soft-clamped to ±1.
+    pub fn new(dim: usize) -> Self {
+        FlowConfig {
+            dim,
+            kind: FlowKind::Affine,
+            layers: 12,
+            hidden: 64,
+            depth: 2,
+            activation: Activation::Tanh,
+            actnorm: true,
+            mixing: Mixing::Alternate,
+            shared_net: false,
+            clamp: 1.0,
+            seed: 0,
+        }
+    }
+
+    /// Refuses what no model could be built from.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.dim < 2 {
+            return Err(ConfigError::new(
+                "dim",
+                self.dim,
+                "a flow needs at least 2 dimensions",
+            ));
+        }
+        if self.layers == 0 {
+            return Err(ConfigError::new("layers", 0, "need at least 1 layer"));
+        }
+        // Planar flows have no networks, so no width to check.
+        if self.kind != FlowKind::Planar && self.hidden == 0 {
+            return Err(ConfigError::new("hidden", 0, "need at least 1 hidden unit"));
+        }
+        if !(self.clamp > 0.0 && self.clamp.is_finite()) {
+            return Err(ConfigError::new(
+                "clamp",
+                self.clamp,
+                "the scale clamp must be a positive number",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! [`TrainConfig`]: how a flow is trained, with the one list of its defaults
+//! and the one check of what no training could use.
+
+use crate::config::ConfigError;
+use crate::names::Named;
+use autograd::CosineSchedule;
+use std::fmt;
+use std::str::FromStr;
+
+/// The learning rate over the steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Cosine decay from the peak rate to 0.
+    Cosine,
+    /// The peak rate throughout.
+    Constant,
+}
+
+impl Named for Schedule {
+    const WHAT: &'static str = "schedule";
+    const ALL: &'static [Self] = &[Schedule::Cosine, Schedule::Constant];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Schedule::Cosine => "cosine",
+            Schedule::Constant => "constant",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            Schedule::Cosine => "cosine decay from --lr to 0",
+            Schedule::Constant => "--lr throughout",
+        }
+    }
+}
+
+/// The float type a model is trained in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+impl Named for Precision {
+    const WHAT: &'static str = "precision";
+    const ALL: &'static [Self] = &[Precision::F32, Precision::F64];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            Precision::F32 => "single precision: twice the numbers per SIMD lane",
+            Precision::F64 => "double precision",
+        }
+    }
+}
+
+impl Precision {
+    /// The precision of the float type `F`.
+    pub fn of<F: autograd::Float>() -> Self {
+        Self::from_name(F::NAME).expect("every Float is f32 or f64")
+    }
+}
+
+/// Points per step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// This many points (at most the whole training set).
+    Points(usize),
+    /// The whole training set every step.
+    Full,
+}
+
+impl Batch {
+    /// The batch size on `n_train` training points.
+    pub fn size(&self, n_train: usize) -> usize {
+        match *self {
+            Batch::Points(b) => b.min(n_train),
+            Batch::Full => n_train,
+        }
+    }
+}
+
+impl FromStr for Batch {
+    type Err = String;
+
+    /// A positive number of points, or `full`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("full") {
+            return Ok(Batch::Full);
+        }
+        match s.trim().parse::<usize>() {
+            Ok(b) => Ok(Batch::Points(b)),
+            Err(_) => Err(format!("{s:?}: expected a number of points or \"full\"")),
+        }
+    }
+}
+
+impl fmt::Display for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Batch::Points(b) => write!(f, "{b}"),
+            Batch::Full => f.write_str("full"),
+        }
+    }
+}
+
+/// How long to train, in optimizer steps or in passes over the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    Steps(usize),
+    Epochs(usize),
+}
+
+/// Everything about training that is not the model: the optimizer (Adam), its
+/// schedule, the batches, clipping, how often the held-out NLL is measured,
+/// and the seed of the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub budget: Budget,
+    pub batch: Batch,
+    /// Adam's peak learning rate.
+    pub lr: f64,
+    pub schedule: Schedule,
+    /// Largest gradient norm let through.
+    pub clip: f64,
+    /// Measure the held-out NLL (and maybe keep the model) every this many steps.
+    pub eval_every: usize,
+    /// Seeds the run: `cli` draws the data, the split and the minibatches from
+    /// one generator seeded with it (see [`TrainConfig::rng`]).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    /// The defaults `cli train` starts from: 2000 steps of Adam at a peak rate
+    /// of 3e-3 with a cosine decay, batches of 512, gradient norm clipped to
+    /// 10, the held-out NLL measured every 50 steps.
+    fn default() -> Self {
+        TrainConfig {
+            budget: Budget::Steps(2000),
+            batch: Batch::Points(512),
+            lr: 3e-3,
+            schedule: Schedule::Cosine,
+            clip: 10.0,
+            eval_every: 50,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Refuses what no training could use.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.budget {
+            Budget::Steps(0) => return Err(ConfigError::new("steps", 0, "need at least 1 step")),
+            Budget::Epochs(0) => {
+                return Err(ConfigError::new("epochs", 0, "need at least 1 epoch"))
+            }
+            _ => {}
+        }
+        if self.batch == Batch::Points(0) {
+            return Err(ConfigError::new(
+                "batch",
+                0,
+                "the batch size must be at least 1 (or \"full\")",
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(ConfigError::new(
+                "lr",
+                self.lr,
+                "the learning rate must be a positive number",
+            ));
+        }
+        if self.clip.is_nan() || self.clip <= 0.0 {
+            return Err(ConfigError::new(
+                "clip",
+                self.clip,
+                "must be a positive number",
+            ));
+        }
+        if self.eval_every == 0 {
+            return Err(ConfigError::new("eval_every", 0, "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The number of optimizer steps on `n_train` points, or an error if an
+    /// epoch budget is too large to count.
+    pub fn total_steps(&self, n_train: usize) -> Result<usize, ConfigError> {
+        match self.budget {
+            Budget::Steps(s) => Ok(s),
+            Budget::Epochs(e) => {
+                let per_epoch = n_train.div_ceil(self.batch.size(n_train).max(1));
+                e.checked_mul(per_epoch)
+                    .ok_or_else(|| ConfigError::new("epochs", e, "too many steps to count"))
+            }
+        }
+    }
+
+    /// The learning rate of every step of a run of `total_steps`.
+    pub fn lr_schedule(&self, total_steps: usize) -> CosineSchedule {
+        match self.schedule {
+            Schedule::Cosine => CosineSchedule::new(self.lr, 0.0, total_steps),
+            Schedule::Constant => CosineSchedule::new(self.lr, self.lr, total_steps),
+        }
+    }
+
+    /// The generator of the run, seeded with [`TrainConfig::seed`].
+    pub fn rng(&self) -> rand::rngs::StdRng {
+        rand::SeedableRng::seed_from_u64(self.seed)
+    }
+}
