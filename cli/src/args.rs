@@ -82,31 +82,31 @@ pub struct TrainArgs {
     pub holdout: String,
 
     #[arg(long, value_parser = named::<FlowKind>(),
-          help = with_default("Kind of flow layer.", flow_default().kind.name()))]
+          help = with_default("Kind of flow layer", flow_default().kind.name()))]
     pub flow: Option<FlowKind>,
     #[arg(long, value_name = "N",
-          help = with_default("Number of coupling (or planar) layers.", flow_default().layers))]
+          help = with_default("Number of coupling (or planar) layers", flow_default().layers))]
     pub layers: Option<usize>,
     #[arg(long, value_name = "N",
-          help = with_default("Width of the hidden layers of the coupling networks.", flow_default().hidden))]
+          help = with_default("Width of the hidden layers of the coupling networks", flow_default().hidden))]
     pub hidden: Option<usize>,
     #[arg(long, value_name = "N",
-          help = with_default("Number of hidden layers of the coupling networks.", flow_default().depth))]
+          help = with_default("Number of hidden layers of the coupling networks", flow_default().depth))]
     pub depth: Option<usize>,
     #[arg(long, value_parser = named::<Activation>(),
-          help = with_default("Hidden activation of the coupling networks.", flow_default().activation.name()))]
+          help = with_default("Hidden activation of the coupling networks", flow_default().activation.name()))]
     pub activation: Option<Activation>,
     #[arg(long, value_name = "BOOL", action = ArgAction::Set,
-          help = with_default("ActNorm before each coupling layer (true/false).", flow_default().actnorm))]
+          help = with_default("ActNorm before each coupling layer (true/false)", flow_default().actnorm))]
     pub actnorm: Option<bool>,
     #[arg(long, value_parser = named::<Mixing>(),
-          help = with_default("How coupling layers take turns over the dimensions.", flow_default().mixing.name()))]
+          help = with_default("How coupling layers take turns over the dimensions", flow_default().mixing.name()))]
     pub mixing: Option<Mixing>,
     /// One network for the scale and shift instead of two.
     #[arg(long)]
     pub shared_net: bool,
     #[arg(long, value_name = "C", allow_negative_numbers = true,
-          help = with_default("Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c).", flow_default().clamp))]
+          help = with_default("Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c)", flow_default().clamp))]
     pub clamp: Option<f64>,
 
     #[arg(long, value_name = "N", help = steps_help())]
@@ -115,22 +115,22 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", conflicts_with = "steps")]
     pub epochs: Option<usize>,
     #[arg(long, value_name = "N|full", value_parser = parse_batch,
-          help = with_default("Minibatch size, or \"full\" for the whole training set every step.", train_default().batch))]
+          help = with_default("Minibatch size, or \"full\" for the whole training set every step", train_default().batch))]
     pub batch: Option<Batch>,
     #[arg(long, value_name = "LR", allow_negative_numbers = true,
-          help = with_default("Peak learning rate of Adam.", train_default().lr))]
+          help = with_default("Peak learning rate of Adam", train_default().lr))]
     pub lr: Option<f64>,
     #[arg(long, value_parser = named::<Schedule>(),
-          help = with_default("Learning-rate schedule.", train_default().schedule.name()))]
+          help = with_default("Learning-rate schedule", train_default().schedule.name()))]
     pub schedule: Option<Schedule>,
     #[arg(long, value_name = "NORM", allow_negative_numbers = true,
-          help = with_default("Largest gradient norm let through (clipping).", train_default().clip))]
+          help = with_default("Largest gradient norm let through (clipping)", train_default().clip))]
     pub clip: Option<f64>,
     #[arg(long, value_name = "N",
-          help = with_default("Evaluate the held-out NLL every this many steps.", train_default().eval_every))]
+          help = with_default("Evaluate the held-out NLL every this many steps", train_default().eval_every))]
     pub eval_every: Option<usize>,
     #[arg(long, value_name = "SEED",
-          help = with_default("Seed of the data, the split, the initialization and the minibatches.", train_default().seed))]
+          help = with_default("Seed of the data, the split, the initialization and the minibatches", train_default().seed))]
     pub seed: Option<u64>,
     /// Threads for matrix products (default: one per core).
     #[arg(long)]
@@ -155,7 +155,7 @@ fn steps_help() -> String {
         Budget::Steps(s) => s.to_string(),
         Budget::Epochs(e) => format!("{e} epochs"),
     };
-    with_default("Optimizer steps (one minibatch each).", steps)
+    with_default("Optimizer steps (one minibatch each)", steps)
 }
 
 fn parse_batch(s: &str) -> Result<Batch, String> {

@@ -9,6 +9,9 @@
 
 mod common;
 use common::{cli, fresh_dir};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -48,24 +51,6 @@ fn cli_ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-/// A small deterministic noise source (an LCG), so the data needs no crate.
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Roughly N(0, 1): the sum of 12 uniforms minus 6.
-    fn normal(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
-    }
-}
-
 /// Rows as CSV text with a header; `{v}` round-trips every f64 exactly.
 fn csv(header: &str, rows: &[Vec<f64>]) -> String {
     let mut s = format!("{header}\n");
@@ -77,31 +62,24 @@ fn csv(header: &str, rows: &[Vec<f64>]) -> String {
     s
 }
 
-/// `n` points of a noisy unit circle.
+/// `n` points of a noisy unit circle (radius 1, radial noise 0.08).
 fn circle(n: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut noise = Noise(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     (0..n)
         .map(|_| {
-            let t = std::f64::consts::TAU * noise.uniform();
-            let r = 1.0 + 0.08 * noise.normal();
+            let t = std::f64::consts::TAU * rng.random::<f64>();
+            let r = 1.0 + 0.08 * rng.sample::<f64, _>(StandardNormal);
             vec![r * t.cos(), r * t.sin()]
         })
         .collect()
 }
 
-/// `n` points of two noisy interleaved half circles (the shape of `moons`).
+/// `n` points of two noisy interleaved half circles, from the library's data set.
 fn moons(n: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut noise = Noise(seed);
-    (0..n)
-        .map(|i| {
-            let t = std::f64::consts::PI * noise.uniform();
-            let (x, y) = if i % 2 == 0 {
-                (t.cos(), t.sin())
-            } else {
-                (1.0 - t.cos(), 0.5 - t.sin())
-            };
-            vec![x + 0.05 * noise.normal(), y + 0.05 * noise.normal()]
-        })
+    let mut rng = StdRng::seed_from_u64(seed);
+    flows::data::moons(n, 0.05, &mut rng)
+        .iter()
+        .map(|p| p.to_vec())
         .collect()
 }
 
@@ -521,10 +499,13 @@ fn plot_redraws_the_figures_into_another_folder() {
 /// train and by plot alike.
 #[test]
 fn three_dimensional_csv_round_trip() {
-    let mut noise = Noise(3);
+    let mut rng = StdRng::seed_from_u64(3);
     let rows: Vec<Vec<f64>> = circle(400, 4)
         .into_iter()
-        .map(|p| vec![p[0], p[1], p[0] * p[1] + 0.1 * noise.normal()])
+        .map(|p| {
+            let noise: f64 = rng.sample(StandardNormal);
+            vec![p[0], p[1], p[0] * p[1] + 0.1 * noise]
+        })
         .collect();
     let run = train(
         "three_d",

@@ -1,5 +1,5 @@
 //! The [`Flow`] trait: one invertible map with its log-determinant. Every
-//! layer implements it; [`crate::layer`] puts them together.
+//! layer implements it; `layer.rs` puts them together.
 //!
 //! Convention (as in the papers): a flow maps data x to latent z = f(x).
 //! `forward` returns z and log|det ∂z/∂x| for each sample; `inverse` returns

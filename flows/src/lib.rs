@@ -40,6 +40,31 @@
 //! assert!(x_back.max_abs_diff(&x) < 1e-9);
 //! assert_eq!(log_p.shape(), &[256]);
 //! ```
+//!
+//! Training is one call: [`fit`] takes the model, the training and held-out
+//! points and a [`TrainConfig`], and returns the best parameters it saw with
+//! the record of every step.
+//!
+//! ```
+//! use flows::{fit, Budget, FlowConfig, FlowModel, Stop, TrainConfig, data::ToyData};
+//! use autograd::{ParamStore, Tensor};
+//!
+//! let config = TrainConfig { budget: Budget::Steps(300), ..TrainConfig::default() };
+//! let mut rng = config.rng();
+//! let mut draw = |n| {
+//!     let points = ToyData::Moons { noise: 0.05 }.sample(n, &mut rng);
+//!     let flat: Vec<f64> = points.iter().flatten().copied().collect();
+//!     Tensor::<f32>::from_f64(&flat, &[n, 2])
+//! };
+//! let (train, heldout) = (draw(1000), draw(500));
+//! let mut store = ParamStore::new();
+//! let small = FlowConfig { layers: 4, hidden: 32, ..FlowConfig::new(2) };
+//! let model = FlowModel::new(small, &mut store).unwrap();
+//! let fitted = fit(&model, &mut store, &train, &heldout, &config, &mut rng, &mut ()).unwrap();
+//! assert_eq!(fitted.stop, Stop::Finished);
+//! let before = fitted.metrics[0].heldout_nll.unwrap();
+//! assert!(fitted.best_heldout_nll < 1.2, "{before} → {}", fitted.best_heldout_nll);
+//! ```
 
 pub mod actnorm;
 pub mod config;

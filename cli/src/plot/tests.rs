@@ -3,40 +3,27 @@
 //! the system temp dir) so a person can look at them.
 
 use super::*;
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng};
+use rand_distr::StandardNormal;
 use std::path::PathBuf;
 
-/// A tiny deterministic random source: the tests need no `rand` crate.
-struct Rng(u64);
+/// Seeded draws for synthetic figures.
+struct Rng(StdRng);
 
 impl Rng {
-    fn uniform(&mut self) -> f64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    fn seeded(seed: u64) -> Self {
+        Rng(StdRng::seed_from_u64(seed))
     }
 
-    /// A standard normal draw (Box–Muller).
     fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform().max(1e-300), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        self.0.sample(StandardNormal)
     }
 }
 
-/// Two interleaved noisy half circles ("two moons").
+/// Two interleaved noisy half circles ("two moons"), noise 0.08.
 fn two_moons(n: usize, rng: &mut Rng) -> Vec<Point> {
-    (0..n)
-        .map(|i| {
-            let t = std::f64::consts::PI * rng.uniform();
-            let (x, y) = if i % 2 == 0 {
-                (t.cos(), t.sin())
-            } else {
-                (1.0 - t.cos(), 0.5 - t.sin())
-            };
-            [x + 0.08 * rng.normal(), y + 0.08 * rng.normal()]
-        })
-        .collect()
+    flows::data::moons(n, 0.08, &mut rng.0)
 }
 
 fn gaussian_blob(n: usize, rng: &mut Rng) -> Vec<Point> {
@@ -86,7 +73,7 @@ fn assert_looks_drawn(path: &std::path::Path) {
 
 #[test]
 fn data_vs_samples_draws() {
-    let mut rng = Rng(1);
+    let mut rng = Rng::seeded(1);
     let data = two_moons(2000, &mut rng);
     let mut samples = two_moons(2000, &mut rng);
     samples.iter_mut().for_each(|p| p[0] += 0.1 * rng.normal());
@@ -113,7 +100,7 @@ fn mixture_log_density(p: Point) -> f64 {
 
 #[test]
 fn density_draws() {
-    let mut rng = Rng(2);
+    let mut rng = Rng::seeded(2);
     let (n, lo, hi) = (120, -4.0, 4.0);
     let axis: Vec<f64> = (0..n)
         .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
@@ -161,7 +148,7 @@ fn density_draws() {
 
 #[test]
 fn latent_draws() {
-    let mut rng = Rng(3);
+    let mut rng = Rng::seeded(3);
     // Nearly standard normal, slightly squashed, plus one far outlier.
     let mut z: Vec<Point> = gaussian_blob(1500, &mut rng)
         .into_iter()
@@ -185,7 +172,7 @@ fn bend(z: Point) -> Point {
 
 #[test]
 fn inverse_warp_draws() {
-    let mut rng = Rng(4);
+    let mut rng = Rng::seeded(4);
     let samples: Vec<Point> = gaussian_blob(2000, &mut rng)
         .into_iter()
         .map(bend)
@@ -212,7 +199,7 @@ fn inverse_warp_draws() {
 
 #[test]
 fn training_curve_draws() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::seeded(5);
     let step: Vec<f64> = (0..=300).map(|i| 10.0 * i as f64).collect();
     let train: Vec<f64> = step
         .iter()
@@ -247,7 +234,7 @@ fn training_curve_draws() {
 
 #[test]
 fn layer_panels_draw() {
-    let mut rng = Rng(6);
+    let mut rng = Rng::seeded(6);
     let mut points = two_moons(1000, &mut rng);
     let mut stages = vec![("data".to_string(), points.clone())];
     for k in 1..=8 {
