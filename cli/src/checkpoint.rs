@@ -19,7 +19,7 @@
 //! written atomically, so an interrupted save never corrupts the last one.
 
 use crate::error::{fail, CliError, Result};
-use crate::files::write_file;
+use crate::limits;
 use autograd::{Float, NamedValue, ParamStore};
 use flows::names::serde_name;
 use flows::{FlowConfig, FlowModel, Precision, Schedule};
@@ -30,6 +30,7 @@ pub const FORMAT: &str = "flows-checkpoint";
 pub const VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub format: String,
     pub version: u32,
@@ -43,6 +44,7 @@ pub struct Checkpoint {
 
 /// How the model was trained: enough to describe the run and repeat it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct TrainingRecord {
     /// The data set's description (`moons (noise 0.05, 3000 points)`) or file.
     pub data: String,
@@ -59,14 +61,34 @@ pub struct TrainingRecord {
     pub seconds: f64,
 }
 
+/// The kept model's NLLs in nats per point; `null` where not finite (JSON
+/// has no infinity), which a reader accepts: such a model still loads.
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
 pub struct TrainResult {
     pub best_step: usize,
-    pub train_nll: f64,
-    pub heldout_nll: f64,
+    pub train_nll: Option<f64>,
+    pub heldout_nll: Option<f64>,
+}
+
+impl TrainResult {
+    pub fn new(best_step: usize, train_nll: f64, heldout_nll: f64) -> Self {
+        let finite = |x: f64| x.is_finite().then_some(x);
+        TrainResult {
+            best_step,
+            train_nll: finite(train_nll),
+            heldout_nll: finite(heldout_nll),
+        }
+    }
+}
+
+/// An NLL to 4 decimals, or what it is when not finite.
+pub fn show_nll(nll: Option<f64>) -> String {
+    nll.map_or("not finite".into(), |v| format!("{v:.4}"))
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
 pub struct SavedParam {
     pub name: String,
     pub shape: Vec<usize>,
@@ -101,39 +123,49 @@ impl Checkpoint {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec(self)
-            .map_err(|e| CliError(format!("{}: cannot encode: {e}", path.display())))?;
-        write_file(path, &json)
+    /// The checkpoint as JSON bytes, to be written to `path`.
+    pub fn to_json(&self, path: &Path) -> Result<Vec<u8>> {
+        serde_json::to_vec(self)
+            .map_err(|e| CliError::new(format!("{}: cannot encode: {e}", path.display())))
     }
 
-    /// Reads and checks a checkpoint file (format, version, structure).
+    /// Reads and checks a checkpoint file: its format and version first (so a
+    /// newer file gets a clear message rather than a complaint about some
+    /// field it changed), then every field strictly: unknown fields, unknown
+    /// names and duplicate keys are errors.
     pub fn load(path: &Path) -> Result<Self> {
+        let bytes = read_checkpoint_file(path)?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// [`Checkpoint::load`] on the bytes of the file `path`.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
         let shown = path.display();
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => CliError(format!("{shown}: no such checkpoint file")),
-            _ => CliError(format!("{shown}: cannot read: {e}")),
-        })?;
-        // Look at format and version first, so a newer file gets a clear message
-        // rather than a complaint about some field it changed.
-        let head: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            CliError(format!(
+        // A UTF-8 byte-order mark (some editors add one) is not part of the JSON.
+        let json = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let head: serde_json::Value = serde_json::from_slice(json).map_err(|e| {
+            CliError::new(format!(
                 "{shown}: not a valid checkpoint (corrupt or truncated JSON: {e})"
             ))
         })?;
         if head.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
             fail!("{shown}: not a flows checkpoint (no \"format\": \"{FORMAT}\" field)");
         }
-        match head.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == VERSION as u64 => {}
-            Some(v) => fail!("{shown}: checkpoint version {v} is not supported (this build reads version {VERSION})"),
-            None => fail!("{shown}: checkpoint has no version number"),
+        match head.get("version") {
+            Some(v) if v.as_u64() == Some(VERSION as u64) => {}
+            Some(v) if v.is_u64() => fail!("{shown}: checkpoint version {v} is not supported (this build reads version {VERSION})"),
+            Some(v) => fail!("{shown}: checkpoint version {v} is not a whole number (this build reads version {VERSION})"),
+            None => fail!("{shown}: checkpoint has no \"version\" field"),
         }
-        let ckpt: Checkpoint = serde_json::from_value(head)
-            .map_err(|e| CliError(format!("{shown}: not a valid checkpoint: {e}")))?;
+        drop(head);
+        // Parsed again from the bytes, strictly: a `Value` would have kept
+        // only the last of two duplicate keys.
+        let ckpt: Checkpoint = serde_json::from_slice(json)
+            .map_err(|e| CliError::new(format!("{shown}: not a valid checkpoint: {e}")))?;
         ckpt.config
             .validate()
-            .map_err(|e| CliError(format!("{shown}: invalid model configuration: {e}")))?;
+            .map_err(|e| CliError::new(format!("{shown}: invalid model configuration: {e}")))?;
+        limits::check_model(path, &ckpt.config)?;
         Ok(ckpt)
     }
 
@@ -143,7 +175,7 @@ impl Checkpoint {
         let shown = path.display();
         let mut store = ParamStore::new();
         let mut model = FlowModel::new(self.config.clone(), &mut store)
-            .map_err(|e| CliError(format!("{shown}: invalid model configuration: {e}")))?;
+            .map_err(|e| CliError::new(format!("{shown}: invalid model configuration: {e}")))?;
         let values = self.params.iter().map(|p| NamedValue {
             name: &p.name,
             shape: &p.shape,
@@ -151,10 +183,32 @@ impl Checkpoint {
         });
         store
             .load_named(values)
-            .map_err(|e| CliError(format!("{shown}: {e}")))?;
+            .map_err(|e| CliError::new(format!("{shown}: {e}")))?;
         model
             .reload_cached_state(&store)
-            .map_err(|e| CliError(format!("{shown}: {e}")))?;
+            .map_err(|e| CliError::new(format!("{shown}: {e}")))?;
         Ok((model, store))
     }
+}
+
+/// The bytes of a checkpoint file: a regular file, of a size this machine
+/// can hold (a FIFO would block; a device could never end).
+fn read_checkpoint_file(path: &Path) -> Result<Vec<u8>> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CliError::new(format!("{shown}: no such checkpoint file")),
+        _ => CliError::new(format!("{shown}: cannot read: {e}")),
+    })?;
+    if !meta.is_file() {
+        fail!("{shown}: not a regular file, so not a checkpoint");
+    }
+    if let Some(budget) = limits::budget() {
+        if meta.len() > budget / 4 {
+            fail!(
+                "{shown}: {} is too large for a checkpoint this machine could load",
+                limits::human(meta.len())
+            );
+        }
+    }
+    std::fs::read(path).map_err(|e| CliError::new(format!("{shown}: cannot read: {e}")))
 }

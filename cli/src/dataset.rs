@@ -28,14 +28,6 @@ impl Points {
             .collect()
     }
 
-    pub fn from_rows(rows: &[Vec<f64>], dim: usize) -> Self {
-        Points {
-            data: rows.iter().flatten().copied().collect(),
-            dim,
-            header: None,
-        }
-    }
-
     /// The points as an `[rows, dim]` tensor in precision `F`: the one
     /// conversion from the command line's data to the library's.
     pub fn to_tensor<F: Float>(&self) -> Tensor<F> {

@@ -4,18 +4,42 @@
 
 use crate::dataset::Points;
 use crate::error::{CliError, Result};
-use crate::files::write_atomically;
+use crate::files::Staging;
 use crate::plot::{self, Curve, Format, Grid, Point};
+use crate::signals;
 use autograd::{ParamStore, Tensor, Value};
 use flows::{FlowModel, MetricRow};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
 
-/// Draws every figure into `dir`; returns the file names written. Figures that
-/// only make sense in two dimensions (the density grid and the warped plane)
-/// are skipped for other dimensions; the rest show the first two coordinates.
+/// The figures, in the order they are drawn (each `.png`, and `.svg` too
+/// with `--svg`; the 2-D-only ones are skipped for other data).
+pub const FIGURES: [&str; 6] = [
+    "1_data_vs_samples",
+    "2_density",
+    "3_latent",
+    "4_inverse_warp",
+    "5_training_curve",
+    "6_layers",
+];
+
+/// Every file name the figures may be written to.
+pub fn file_names(svg: bool) -> Vec<String> {
+    let exts: &[&str] = if svg { &["png", "svg"] } else { &["png"] };
+    FIGURES
+        .iter()
+        .flat_map(|f| exts.iter().map(move |e| format!("{f}.{e}")))
+        .collect()
+}
+
+/// Draws every figure into `dir`, staged in `staging`; returns the file
+/// names. Figures that only make sense in two dimensions (the density grid
+/// and the warped plane) are skipped for other dimensions; the rest show the
+/// first two coordinates. After Ctrl-C the remaining figures are skipped.
+#[allow(clippy::too_many_arguments)]
 pub fn draw_all(
+    staging: &mut Staging,
     dir: &Path,
     model: &FlowModel,
     store: &ParamStore<f64>,
@@ -40,10 +64,12 @@ pub fn draw_all(
             &[(Format::Png, "png")]
         };
         for (format, ext) in formats {
+            if signals::interrupted() {
+                return Ok(());
+            }
             let file = format!("{name}.{ext}");
-            let path = dir.join(&file);
-            write_atomically(&path, |tmp| {
-                draw(tmp, *format).map_err(|e| CliError(e.to_string()))
+            staging.by_path(&dir.join(&file), |tmp| {
+                draw(tmp, *format).map_err(|e| CliError::new(e.to_string()))
             })?;
             written.push(file);
         }
@@ -52,21 +78,21 @@ pub fn draw_all(
 
     let data_xy = data.xy();
     let sample_xy = first_two(&samples);
-    save("1_data_vs_samples", &|p, f| {
+    save(FIGURES[0], &|p, f| {
         plot::data_vs_samples(p, f, &data_xy, &sample_xy)
     })?;
 
     if two_d {
         let grid = density_grid(model, store, &data_xy, 160);
-        save("2_density", &|p, f| plot::density(p, f, &grid, &data_xy))?;
+        save(FIGURES[1], &|p, f| plot::density(p, f, &grid, &data_xy))?;
     }
 
     let z = first_two(&model.forward(store, &x).0);
-    save("3_latent", &|p, f| plot::latent(p, f, &z))?;
+    save(FIGURES[2], &|p, f| plot::latent(p, f, &z))?;
 
     if two_d {
         let lines = warped_grid(model, store);
-        save("4_inverse_warp", &|p, f| {
+        save(FIGURES[3], &|p, f| {
             plot::inverse_warp(p, f, &sample_xy, &lines)
         })?;
     }
@@ -80,13 +106,11 @@ pub fn draw_all(
             .collect(),
     };
     if !metrics.is_empty() {
-        save("5_training_curve", &|p, f| {
-            plot::training_curve(p, f, &curve)
-        })?;
+        save(FIGURES[4], &|p, f| plot::training_curve(p, f, &curve))?;
     }
 
     let stages = layer_stages(model, store, &x);
-    save("6_layers", &|p, f| plot::layer_panels(p, f, &stages))?;
+    save(FIGURES[5], &|p, f| plot::layer_panels(p, f, &stages))?;
     Ok(written)
 }
 

@@ -12,9 +12,11 @@ mod dataset;
 mod error;
 mod figures;
 mod files;
+mod limits;
 mod metrics;
 mod plot;
 mod progress;
+mod signals;
 mod tape_demo;
 mod train;
 mod train_data;
@@ -40,21 +42,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    signals::install();
     let result = match &cli.command {
         Command::Train(a) => train::run(a),
         Command::Sample(a) => commands::sample(a),
         Command::Eval(a) => commands::eval(a),
         Command::Plot(a) => commands::plot(a),
-        Command::Tape(a) => {
-            tape_demo::run(a);
-            Ok(())
-        }
+        Command::Tape(a) => tape_demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+            if !e.message.is_empty() {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(e.status)
         }
     }
 }

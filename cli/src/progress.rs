@@ -69,3 +69,55 @@ impl Progress {
         }
     }
 }
+
+/// Progress of a command that is usually quick (`sample`, `eval`): nothing
+/// for the first seconds, then a bar (or a counter, when the total is not
+/// known), and only on a terminal.
+pub struct LateProgress {
+    total: Option<usize>,
+    what: &'static str,
+    start: Instant,
+    bar: Option<ProgressBar>,
+}
+
+/// How long a command runs before its progress is shown.
+const QUIET_FOR: Duration = Duration::from_secs(2);
+
+impl LateProgress {
+    pub fn new(total: Option<usize>, what: &'static str) -> Self {
+        LateProgress {
+            total,
+            what,
+            start: Instant::now(),
+            bar: None,
+        }
+    }
+
+    pub fn update(&mut self, done: usize) {
+        if self.bar.is_none() && self.start.elapsed() > QUIET_FOR && std::io::stderr().is_terminal()
+        {
+            let (bar, template) = match self.total {
+                Some(t) => (
+                    ProgressBar::new(t as u64),
+                    "{bar:28.cyan/blue} {pos}/{len} {msg}  ETA {eta}",
+                ),
+                None => (
+                    ProgressBar::new_spinner(),
+                    "{spinner} {pos} {msg}  {per_sec}",
+                ),
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
+            bar.set_message(self.what);
+            self.bar = Some(bar);
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(done as u64);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

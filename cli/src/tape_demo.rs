@@ -6,19 +6,18 @@
 //! and the gradient of every parameter.
 
 use crate::args::TapeArgs;
+use crate::error::{write_stdout, Result};
 use autograd::{Activation, ParamStore, Tape, Tensor, Value};
 use flows::model::standard_normal_log_density;
 use flows::{Coupling, CouplingKind, Flow, NetShape};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::fmt::Write as _;
-use std::io::Write as _;
 
-pub fn run(args: &TapeArgs) {
+pub fn run(args: &TapeArgs) -> Result<()> {
     let mut text = String::new();
     render(args, &mut text).expect("writing to a String cannot fail");
-    // A closed pipe (`cli tape | head`) is not an error worth a message (nor a panic).
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    write_stdout(text.as_bytes())
 }
 
 /// The whole printout, into `out`.

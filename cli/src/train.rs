@@ -7,44 +7,107 @@
 //! figures.
 
 use crate::args::TrainArgs;
-use crate::checkpoint::{Checkpoint, TrainResult, TrainingRecord};
+use crate::checkpoint::{show_nll, Checkpoint, TrainResult, TrainingRecord};
 use crate::csv::csv_text;
-use crate::error::{fail, say, CliError, Result};
+use crate::error::{fail, say, CliError, Result, INTERRUPTED};
 use crate::figures;
-use crate::files::{create_dir, write_file};
+use crate::files::{check_writable_dir, create_dir, refuse_overwriting_inputs, Staging};
+use crate::limits;
 use crate::metrics;
 use crate::progress::Progress;
+use crate::signals;
 use crate::train_data::{self, Split};
 use autograd::{Float, ParamStore};
+use flows::data::ToyData;
+use flows::evaluate;
 use flows::{
     ConfigError, Fitted, FlowConfig, FlowKind, FlowModel, MetricRow, Observer, Precision, Stop,
     TrainConfig,
 };
 use rand::rngs::StdRng;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     let train_config = args.train_config();
     train_config.validate().map_err(flag_error)?;
+    check_outputs(args)?;
     if let Some(threads) = args.threads {
         autograd::set_threads(threads)
-            .map_err(|e| CliError(format!("--threads {threads}: {e}")))?;
+            .map_err(|e| CliError::new(format!("--threads {threads}: {e}")))?;
     }
     let mut rng = train_config.rng();
     let split = train_data::load(args, &mut rng)?;
+    signals::check("while reading the data: nothing was written")?;
     let flow_config = args.flow_config(split.train.dim);
     flow_config.validate().map_err(flag_error)?;
+    if args.precision == Precision::F32 {
+        check_fits_f32(&flow_config, &train_config, &split)?;
+    }
     match args.precision {
         Precision::F32 => train::<f32>(args, flow_config, &train_config, split, rng),
         Precision::F64 => train::<f64>(args, flow_config, &train_config, split, rng),
     }
 }
 
+/// The files a run writes into `--out`.
+fn run_files(args: &TrainArgs) -> Vec<String> {
+    let mut files: Vec<String> = RUN_FILES.map(String::from).to_vec();
+    files.extend(figures::file_names(args.svg));
+    files
+}
+
+const RUN_FILES: [&str; 4] = ["model.json", "metrics.csv", "train.csv", "heldout.csv"];
+
+/// Before any work: no output may land on an input, and `--out` must be a
+/// folder we can write into.
+fn check_outputs(args: &TrainArgs) -> Result<()> {
+    let mut inputs: Vec<(&str, &Path)> = Vec::new();
+    if ToyData::from_name(&args.data).is_none() {
+        inputs.push(("--data", Path::new(&args.data)));
+    }
+    if let Some(test) = &args.test {
+        inputs.push(("--test", test));
+    }
+    let outputs: Vec<(&str, PathBuf)> = run_files(args)
+        .into_iter()
+        .map(|name| ("--out", args.out.join(name)))
+        .collect();
+    refuse_overwriting_inputs(&inputs, &outputs)?;
+    check_writable_dir("--out", &args.out)
+}
+
+/// Values that f32 cannot hold (they would become infinite or 0 and fail
+/// later with a confusing message) are refused with a pointer to f64.
+fn check_fits_f32(flow: &FlowConfig, train: &TrainConfig, split: &Split) -> Result<()> {
+    let tiny = |v: f64| v != 0.0 && (v as f32) == 0.0;
+    if tiny(flow.clamp) {
+        fail!(
+            "--clamp {}: rounds to 0 in f32; use a larger clamp or --precision f64",
+            flow.clamp
+        );
+    }
+    if tiny(train.lr) {
+        fail!(
+            "--lr {}: rounds to 0 in f32; use a larger rate or --precision f64",
+            train.lr
+        );
+    }
+    for (name, points) in [("training", &split.train), ("held-out", &split.heldout)] {
+        if let Some(v) = points.data.iter().find(|v| v.abs() > f32::MAX as f64) {
+            fail!(
+                "{}: the {name} value {v} overflows f32 (largest {:e}); train with --precision f64",
+                split.source,
+                f32::MAX
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A setting the library refuses, as the flag that set it:
 /// `--eval-every 0: must be at least 1`.
 fn flag_error(e: ConfigError) -> CliError {
-    CliError(format!(
+    CliError::new(format!(
         "--{} {}: {}",
         e.field.replace('_', "-"),
         e.value,
@@ -52,15 +115,14 @@ fn flag_error(e: ConfigError) -> CliError {
     ))
 }
 
-/// Shows progress and turns Ctrl-C into an early stop.
+/// Shows progress and turns Ctrl-C (or SIGTERM) into an early stop.
 struct Watch {
     progress: Progress,
-    interrupted: Arc<AtomicBool>,
 }
 
 impl Observer for Watch {
     fn should_stop(&mut self) -> bool {
-        self.interrupted.load(Ordering::SeqCst)
+        signals::interrupted()
     }
 
     fn on_step(&mut self, row: &MetricRow, _total: usize, latest_heldout: f64) {
@@ -76,18 +138,16 @@ fn train<F: Float>(
     split: Split,
     mut rng: StdRng,
 ) -> Result<()> {
+    let n = split.train.rows();
+    let steps = train_config.total_steps(n).map_err(flag_error)?;
+    let points = n + split.heldout.rows();
+    let float_bytes = std::mem::size_of::<F>() as u64;
+    limits::check_training(args, &flow_config, train_config, float_bytes, points, steps)?;
     let mut store = ParamStore::<F>::new();
     let model = FlowModel::new(flow_config, &mut store).map_err(flag_error)?;
-    let steps = train_config
-        .total_steps(split.train.rows())
-        .map_err(flag_error)?;
-    // Ctrl-C ends training early but still saves the best model and figures.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    signals::check("while building the model: nothing was written")?;
     let mut watch = Watch {
         progress: Progress::new(steps),
-        interrupted,
     };
     let (train_t, heldout_t) = (split.train.to_tensor::<F>(), split.heldout.to_tensor::<F>());
     let fitted = flows::fit(
@@ -99,32 +159,32 @@ fn train<F: Float>(
         &mut rng,
         &mut watch,
     )
-    .map_err(|e| CliError(format!("{}: {e}", split.source)))?;
+    .map_err(|e| CliError::new(format!("{}: {e}", split.source)))?;
     watch.progress.finish();
-    if let Stop::Interrupted { at_step } = fitted.stop {
-        eprintln!("interrupted at step {at_step}: saving the best model so far");
-    }
+    warn_about_outliers(&fitted, &split);
 
     // The numbers we report, in f64 from the best parameters: the same
     // computation `cli eval` does on the same data, so the two agree.
     let store64 = fitted.best.cast::<f64>();
-    let result = TrainResult {
-        best_step: fitted.best_step,
-        train_nll: model.nll(&store64, &split.train.to_tensor()).item(),
-        heldout_nll: model.nll(&store64, &split.heldout.to_tensor()).item(),
-    };
-    let mut files = save_run(args, train_config, &model, &fitted, &split, &result)?;
-    if let Stop::Diverged { at_step } = fitted.stop {
-        fail!(
-            "training diverged at step {at_step} (the loss or its gradient is not finite); kept the best model so far \
-             (step {}, held-out NLL {:.4}) in {}. Try a smaller --lr or --clamp.",
-            result.best_step,
-            result.heldout_nll,
-            args.out.join("model.json").display()
-        );
-    }
-    if !args.no_plots {
+    let result = TrainResult::new(
+        fitted.best_step,
+        evaluate::mean_nll(&model, &store64, &split.train.to_tensor()),
+        evaluate::mean_nll(&model, &store64, &split.heldout.to_tensor()),
+    );
+    let mut staging = Staging::new();
+    let mut files = stage_run(
+        &mut staging,
+        args,
+        train_config,
+        &model,
+        &fitted,
+        &split,
+        &result,
+    )?;
+    let finished = fitted.stop == Stop::Finished;
+    if finished && !args.no_plots {
         files.extend(figures::draw_all(
+            &mut staging,
             &args.out,
             &model,
             &store64,
@@ -134,13 +194,49 @@ fn train<F: Float>(
             train_config.seed,
         )?);
     }
-    print_summary(args, &model, &fitted, &split, &result, &files);
-    Ok(())
+    staging.commit()?;
+    let kept = format!(
+        "kept the best model so far (step {}, held-out NLL {}) in {}",
+        result.best_step,
+        show_nll(result.heldout_nll),
+        args.out.join("model.json").display()
+    );
+    match fitted.stop {
+        Stop::Diverged { at_step } => fail!(
+            "training diverged at step {at_step} (the loss or its gradient is not finite); {kept}. \
+             Try a smaller --lr or --clamp."
+        ),
+        Stop::Interrupted { at_step } => Err(CliError {
+            message: format!("interrupted at step {at_step}: {kept}, without figures"),
+            status: INTERRUPTED,
+        }),
+        Stop::Finished => print_summary(args, &model, &fitted, &split, &result, &files),
+    }
 }
 
-/// Writes the checkpoint, metrics.csv and the split into the run folder;
+/// Held-out rows left out of model selection, named so the user can look.
+fn warn_about_outliers<F>(fitted: &Fitted<F>, split: &Split) {
+    for (row, nll) in fitted.outliers.iter().take(5) {
+        eprintln!(
+            "warning: held-out row {} has an NLL of {nll:.3e} under the initial model, far beyond the \
+             others: an outlier? It was left out when choosing the best model.",
+            row + 1
+        );
+    }
+    if fitted.outliers.len() > 5 {
+        eprintln!(
+            "warning: {} held-out rows in all were left out as outliers (of {})",
+            fitted.outliers.len(),
+            split.heldout.rows()
+        );
+    }
+}
+
+/// Stages the checkpoint, metrics.csv and the split for the run folder;
 /// returns the file names.
-fn save_run<F: Float>(
+#[allow(clippy::too_many_arguments)]
+fn stage_run<F: Float>(
+    staging: &mut Staging,
     args: &TrainArgs,
     train_config: &TrainConfig,
     model: &FlowModel,
@@ -162,16 +258,15 @@ fn save_run<F: Float>(
         seconds: fitted.seconds,
     };
     let checkpoint = Checkpoint::new(model, &fitted.best, training, result.clone());
-    checkpoint.save(&args.out.join("model.json"))?;
+    let path = args.out.join(RUN_FILES[0]);
+    staging.bytes(&path, &checkpoint.to_json(&path)?)?;
     let metrics_text = metrics::to_csv(&fitted.metrics);
-    write_file(&args.out.join("metrics.csv"), metrics_text.as_bytes())?;
-    for (name, points) in [("train.csv", &split.train), ("heldout.csv", &split.heldout)] {
+    staging.bytes(&args.out.join(RUN_FILES[1]), metrics_text.as_bytes())?;
+    for (name, points) in [(RUN_FILES[2], &split.train), (RUN_FILES[3], &split.heldout)] {
         let text = csv_text(points, points.header.as_deref());
-        write_file(&args.out.join(name), text.as_bytes())?;
+        staging.bytes(&args.out.join(name), text.as_bytes())?;
     }
-    Ok(["model.json", "metrics.csv", "train.csv", "heldout.csv"]
-        .map(String::from)
-        .to_vec())
+    Ok(RUN_FILES.map(String::from).to_vec())
 }
 
 fn print_summary<F: Float>(
@@ -181,7 +276,7 @@ fn print_summary<F: Float>(
     split: &Split,
     result: &TrainResult,
     files: &[String],
-) {
+) -> Result<()> {
     let kind = match model.config.kind {
         FlowKind::Affine => "an affine coupling",
         FlowKind::Additive => "an additive coupling",
@@ -195,25 +290,25 @@ fn print_summary<F: Float>(
         F::NAME,
         split.source,
         split.heldout.rows()
-    );
-    say!("  train NLL     {:.4} nats/point", result.train_nll);
+    )?;
+    say!("  train NLL     {} nats/point", show_nll(result.train_nll))?;
     say!(
-        "  held-out NLL  {:.4} nats/point  (best model, step {} of {done})",
-        result.heldout_nll,
+        "  held-out NLL  {} nats/point  (best model, step {} of {done})",
+        show_nll(result.heldout_nll),
         result.best_step
-    );
+    )?;
     if let Some(h) = split.entropy {
-        say!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)");
+        say!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)")?;
     }
     say!(
         "  time          {:.1} s  ({:.0} steps/s, batch {})",
         fitted.seconds,
         done as f64 / fitted.seconds.max(1e-9),
         fitted.batch
-    );
+    )?;
     say!(
         "  files         {}/: {}",
         args.out.display(),
         files.join(", ")
-    );
+    )
 }

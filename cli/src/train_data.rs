@@ -2,9 +2,10 @@
 //! how it is split into training and held-out points.
 
 use crate::args::TrainArgs;
-use crate::csv::read_csv;
+use crate::csv::read_csv_limited;
 use crate::dataset::Points;
 use crate::error::{fail, CliError, Result};
+use crate::limits;
 use flows::data::ToyData;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -36,17 +37,24 @@ pub fn load<R: Rng + ?Sized>(args: &TrainArgs, rng: &mut R) -> Result<Split> {
             if args.points < 3 {
                 fail!("--points {}: need at least 3 points", args.points);
             }
-            let rows: Vec<Vec<f64>> = toy
+            limits::check_points(args.points)?;
+            let data = toy
                 .sample(args.points, rng)
                 .iter()
-                .map(|p| p.to_vec())
+                .flatten()
+                .copied()
                 .collect();
             let entropy = if args.test.is_none() {
                 toy.entropy()
             } else {
                 None
             };
-            (Points::from_rows(&rows, 2), describe(toy, args), entropy)
+            let points = Points {
+                data,
+                dim: 2,
+                header: None,
+            };
+            (points, describe(toy, args), entropy)
         }
         None => {
             let path = Path::new(&args.data);
@@ -57,12 +65,13 @@ pub fn load<R: Rng + ?Sized>(args: &TrainArgs, rng: &mut R) -> Result<Split> {
                     ToyData::NAMES.join(", ")
                 );
             }
-            (read_csv(path)?, args.data.clone(), None)
+            let points = read_csv_limited(path, limits::max_values_in_memory())?;
+            (points, args.data.clone(), None)
         }
     };
 
     if let Some(test) = &args.test {
-        let heldout = read_csv(test)?;
+        let heldout = read_csv_limited(test, limits::max_values_in_memory())?;
         if heldout.dim != all.dim {
             fail!(
                 "{}: has {} columns but the training data has {}",
@@ -109,19 +118,20 @@ fn describe(toy: ToyData, args: &TrainArgs) -> String {
 /// point held out and at least two left to train on.
 pub fn holdout_count(spec: &str, n: usize) -> Result<usize> {
     let value: f64 = spec.trim().parse().map_err(|_| {
-        CliError(format!(
+        CliError::new(format!(
             "--holdout {spec:?}: expected a fraction (0 < f < 1) or a number of points"
         ))
     })?;
     let count = if value > 0.0 && value < 1.0 {
-        ((value * n as f64).round() as usize).max(1)
+        ((value * n as f64).round()).max(1.0)
     } else if value >= 1.0 && value.fract() == 0.0 {
-        value as usize
+        value
     } else {
         fail!("--holdout {spec}: expected a fraction (0 < f < 1) or a whole number of points ≥ 1");
     };
-    if count + 2 > n {
+    // Compared as a float: a count like 1e300 must not wrap around as an integer.
+    if count + 2.0 > n as f64 {
         fail!("--holdout {spec}: holds out {count} of only {n} points, leaving fewer than 2 to train on");
     }
-    Ok(count)
+    Ok(count as usize)
 }

@@ -6,7 +6,7 @@
 //!   flag and says what is wrong (checked by key words),
 //! - no panic and no backtrace,
 //! - and no partial output: no model.json in the --out folder, no --out or
-//!   --per-point file, no leftover `.*.tmp` file from an atomic write.
+//!   --per-point file, no leftover temporary (`.NAME.flows-tmp-…`) from a staged write.
 //!
 //! The last test makes a training run diverge and checks that the best
 //! checkpoint so far is kept and still loads.
@@ -89,7 +89,7 @@ fn assert_refused(out: &Output, status: i32, words: &[&str]) -> String {
     lines[0].to_string()
 }
 
-/// Asserts none of `paths` (relative to `dir`) exists, and no `.*.tmp` file is
+/// Asserts none of `paths` (relative to `dir`) exists, and no temporary is
 /// left anywhere under `dir`.
 fn assert_no_output(dir: &Path, paths: &[&str]) {
     for p in paths {
@@ -101,7 +101,7 @@ fn assert_no_output(dir: &Path, paths: &[&str]) {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             assert!(
-                !(name.starts_with('.') && name.ends_with(".tmp")),
+                !name.contains("flows-tmp"),
                 "leftover temporary file {}",
                 path.display()
             );

@@ -2,13 +2,13 @@
 //! metrics and the figures are still written.
 
 mod common;
-use common::{cli, fresh_dir};
+use common::{assert_no_temporaries, cli, fresh_dir};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-/// SIGINT after the first progress line: exit 0, an "interrupted" message,
-/// and a checkpoint that `eval` can read, from a run that would otherwise take
-/// minutes (200 000 steps).
+/// SIGINT after the first progress line: exit status 130, an "interrupted"
+/// message, no temporary left behind, and a checkpoint that `eval` can read,
+/// from a run that would otherwise take minutes (200 000 steps).
 #[cfg(unix)]
 #[test]
 fn ctrl_c_saves_the_best_model_so_far() {
@@ -52,12 +52,9 @@ fn ctrl_c_saves_the_best_model_so_far() {
         rest.push('\n');
     }
     let output = child.wait_with_output().expect("the run ends");
-    assert!(
-        output.status.success(),
-        "status {:?}, stderr {rest}",
-        output.status
-    );
+    assert_eq!(output.status.code(), Some(130), "stderr {rest}");
     assert!(rest.contains("interrupted at step"), "stderr: {rest}");
+    assert_no_temporaries(&dir.join("run"));
     assert!(dir.join("run/model.json").exists());
     let eval = cli(
         &dir,

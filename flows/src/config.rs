@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The kind of layer the model stacks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowKind {
     /// RealNVP affine coupling.
     Affine,
@@ -41,8 +40,7 @@ impl Named for FlowKind {
 }
 
 /// How coupling layers take turns over the dimensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mixing {
     /// Masks alternate between even and odd dimensions (RealNVP's checkerboard).
     Alternate,
@@ -112,8 +110,10 @@ impl std::error::Error for ConfigError {}
 
 /// Everything needed to rebuild a model's structure (its numbers live in the store).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FlowConfig {
     pub dim: usize,
+    #[serde(with = "serde_name")]
     pub kind: FlowKind,
     /// Number of coupling (or planar) layers.
     pub layers: usize,
@@ -125,6 +125,7 @@ pub struct FlowConfig {
     pub activation: Activation,
     /// An ActNorm layer before each coupling layer.
     pub actnorm: bool,
+    #[serde(with = "serde_name")]
     pub mixing: Mixing,
     /// One network for s and t instead of two.
     pub shared_net: bool,

@@ -8,6 +8,9 @@
 //!    replacement from a shuffled order, reshuffled once a pass is used up;
 //! 3. every `eval_every` steps (and after the last), measure the held-out NLL
 //!    and keep a copy of the parameters whenever it is the best so far;
+//!    gross outliers among the held-out points do not take part in that
+//!    choice (see [`outliers`]), or one point a million units away would make
+//!    the untrained model, whose tails are widest, the best;
 //! 4. stop after the budget, when the loss or its gradient stops being finite
 //!    (the parameters of that step are not applied), or when the
 //!    [`Observer`] asks to (Ctrl-C, say).
@@ -15,6 +18,7 @@
 //! The result is the best parameters, not the last: on small data the last
 //! step has usually begun to overfit.
 
+use crate::evaluate;
 use crate::model::FlowModel;
 use crate::train::Trainer;
 use crate::train_config::TrainConfig;
@@ -67,8 +71,11 @@ pub struct Fitted<F> {
     /// The parameters with the lowest held-out NLL seen.
     pub best: ParamStore<F>,
     pub best_step: usize,
-    /// The held-out NLL of `best`, in precision `F`.
+    /// The held-out NLL of `best` (all held-out points), in precision `F`.
     pub best_heldout_nll: f64,
+    /// Held-out rows left out of model selection, with their NLL under the
+    /// initial model (see [`outliers`]).
+    pub outliers: Vec<(usize, f64)>,
     /// Row 0 (before training), then one row per step taken.
     pub metrics: Vec<MetricRow>,
     pub stop: Stop,
@@ -109,14 +116,17 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     let mut batches = Batches::new(n, batch);
     let start = Instant::now();
 
-    let initial = model.nll(store, heldout).item().to_f64();
+    let initial_each = evaluate::log_prob(model, store, heldout);
+    let outliers = outliers(&initial_each);
+    let judge = Judge::new(heldout.rows(), &outliers);
+    let (initial, initial_score) = judge.score(&initial_each);
     let mut metrics = vec![MetricRow {
         step: 0,
-        train_nll: model.nll(store, train).item().to_f64(),
+        train_nll: evaluate::mean_nll(model, store, train),
         heldout_nll: Some(initial),
         seconds: 0.0,
     }];
-    let mut best = (initial, 0, store.clone());
+    let mut best = (initial_score, initial, 0, store.clone());
     let mut latest_heldout = initial;
     let mut stop = Stop::Finished;
     for step in 1..=steps {
@@ -129,14 +139,15 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
             stop = Stop::Diverged { at_step: step };
             break;
         }
-        let heldout_nll = (step % config.eval_every == 0 || step == steps)
-            .then(|| model.nll(store, heldout).item().to_f64());
-        if let Some(h) = heldout_nll {
-            latest_heldout = h;
-            if h < best.0 {
-                best = (h, step, store.clone());
+        let measure = step % config.eval_every == 0 || step == steps;
+        let heldout_nll = measure.then(|| {
+            let (mean, score) = judge.score(&evaluate::log_prob(model, store, heldout));
+            if score < best.0 {
+                best = (score, mean, step, store.clone());
             }
-        }
+            mean
+        });
+        latest_heldout = heldout_nll.unwrap_or(latest_heldout);
         let row = MetricRow {
             step,
             train_nll: report.nll,
@@ -146,17 +157,91 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         metrics.push(row);
         observer.on_step(&row, steps, latest_heldout);
     }
-    let (best_heldout_nll, best_step, best) = best;
+    let (_, best_heldout_nll, best_step, best) = best;
     Ok(Fitted {
         best,
         best_step,
         best_heldout_nll,
+        outliers: outliers.iter().map(|&i| (i, -initial_each[i])).collect(),
         metrics,
         stop,
         planned_steps: steps,
         batch,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// How many interquartile ranges above the median a held-out point's NLL
+/// under the initial model must lie to count as a gross outlier.
+const OUTLIER_IQRS: f64 = 20.0;
+
+/// At most this fraction of the held-out points is ever left out: more than
+/// that many far points are a heavy tail of the data, not a few bad rows.
+const MAX_OUTLIER_FRACTION: f64 = 0.01;
+
+/// The held-out rows left out of model selection: those whose NLL under the
+/// initial model (the standardized Gaussian every flow starts from) lies more
+/// than [`OUTLIER_IQRS`] interquartile ranges above the median NLL — for a
+/// Gaussian in 2-D, points beyond about 6 standard deviations — unless that
+/// is more than [`MAX_OUTLIER_FRACTION`] of them. The set is fixed before
+/// training, so every model is judged on the same points.
+pub fn outliers(initial_log_p: &[f64]) -> Vec<usize> {
+    let mut nll: Vec<f64> = initial_log_p.iter().map(|l| -l).collect();
+    nll.sort_by(f64::total_cmp);
+    let n = nll.len();
+    if n < 4 {
+        return Vec::new();
+    }
+    let quantile = |q: f64| nll[((n - 1) as f64 * q).round() as usize];
+    let cut = quantile(0.5) + OUTLIER_IQRS * (quantile(0.75) - quantile(0.25));
+    // A NaN NLL counts as far: it must not pass for an ordinary point.
+    let far: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let nll = -initial_log_p[i];
+            nll.is_nan() || nll > cut
+        })
+        .collect();
+    let allowed = (MAX_OUTLIER_FRACTION * n as f64).ceil() as usize;
+    if far.len() <= allowed {
+        far
+    } else {
+        Vec::new()
+    }
+}
+
+/// Scores held-out log-probabilities: the plain mean NLL, and the mean NLL
+/// without the outliers that model selection uses.
+struct Judge {
+    counted: Vec<bool>,
+}
+
+impl Judge {
+    fn new(n: usize, outliers: &[usize]) -> Self {
+        let mut counted = vec![true; n];
+        for &i in outliers {
+            counted[i] = false;
+        }
+        Judge { counted }
+    }
+
+    /// (mean NLL of all points, mean NLL of the counted points).
+    fn score(&self, log_p: &[f64]) -> (f64, f64) {
+        let n = log_p.len().max(1) as f64;
+        let all = -log_p.iter().sum::<f64>() / n;
+        let kept: Vec<f64> = log_p
+            .iter()
+            .zip(&self.counted)
+            .filter(|(_, &c)| c)
+            .map(|(l, _)| -l)
+            .collect();
+        let score = if kept.is_empty() {
+            all
+        } else {
+            kept.iter().sum::<f64>() / kept.len() as f64
+        };
+        // A NaN score must never win a comparison.
+        (all, if score.is_nan() { f64::INFINITY } else { score })
+    }
 }
 
 /// Minibatches without replacement: a shuffled order of the training points,

@@ -129,7 +129,8 @@ impl FlowModel {
             match layer {
                 Layer::Permutation(p) => p.reload(store)?,
                 Layer::InvertibleLinear(l) => {
-                    check(l.sign, |v| v == 1.0 || v == -1.0, "a sign (±1)")?
+                    check(l.sign, |v| v == 1.0 || v == -1.0, "a sign (±1)")?;
+                    check_permutation_matrix(store, l.permutation, l.dim)?;
                 }
                 Layer::ActNorm(a) => {
                     check(a.initialized, |v| v == 0.0 || v == 1.0, "a flag (0 or 1)")?
@@ -204,6 +205,27 @@ impl FlowModel {
         let (h, _) = self.standardize.forward(store, x);
         let after = self.flow.stages(store, &h);
         (h, after)
+    }
+}
+
+/// A saved permutation matrix must be one: 0s and 1s with exactly one 1 in
+/// every row and every column (anything else is not the fixed P of W = P·L·U,
+/// and would silently change the model's density).
+fn check_permutation_matrix<F: Float>(
+    store: &ParamStore<F>,
+    id: autograd::ParamId,
+    d: usize,
+) -> Result<(), String> {
+    let values: Vec<f64> = store.value(id).data().iter().map(|v| v.to_f64()).collect();
+    let is_binary = values.iter().all(|&v| v == 0.0 || v == 1.0);
+    let ones =
+        |line: &dyn Fn(usize) -> usize| (0..d).map(line).filter(|&k| values[k] == 1.0).count();
+    let rows_ok = (0..d).all(|i| ones(&|j| i * d + j) == 1);
+    let cols_ok = (0..d).all(|j| ones(&|i| i * d + j) == 1);
+    if is_binary && rows_ok && cols_ok {
+        Ok(())
+    } else {
+        Err(format!("{}: not a permutation matrix", store.name(id)))
     }
 }
 

@@ -37,10 +37,14 @@ impl Standardize {
             return Err(format!("need at least 2 points to standardize, got {n}"));
         }
         let (mean, std) = column_moments(x);
-        // Relative to the column's magnitude: 1e9 + 1e-9 noise is still constant.
-        if let Some(j) =
-            (0..d).find(|&j| !(std[j] > 1e-12 * (1.0 + mean[j].abs()) && std[j].is_finite()))
-        {
+        // Relative to the column's magnitude: 1e9 + 1e-9 noise is constant,
+        // values of 1e-30 that differ by 1e-30 are not.
+        let magnitude = |j: usize| {
+            (0..n)
+                .map(|r| x.row(r)[j].to_f64().abs())
+                .fold(0.0, f64::max)
+        };
+        if let Some(j) = (0..d).find(|&j| !(std[j] > 1e-12 * magnitude(j) && std[j].is_finite())) {
             return Err(format!(
                 "column {} has zero variance (every value is {})",
                 j + 1,

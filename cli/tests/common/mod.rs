@@ -22,3 +22,16 @@ pub fn cli(dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("the cli binary runs")
 }
+
+/// Asserts no temporary of this tool (`…flows-tmp-…`) is left in `dir`.
+#[allow(dead_code)]
+pub fn assert_no_temporaries(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.contains("flows-tmp"),
+            "leftover temporary {name} in {}",
+            dir.display()
+        );
+    }
+}
