@@ -212,3 +212,102 @@ fn read_checkpoint_file(path: &Path) -> Result<Vec<u8>> {
     }
     std::fs::read(path).map_err(|e| CliError::new(format!("{shown}: cannot read: {e}")))
 }
+
+/// The reader against arbitrary and damaged input: whatever the bytes, it
+/// returns a checkpoint or an error, and never panics; a checkpoint it
+/// accepts can be restored (or refused) without a panic too.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A real checkpoint of a small model with LU mixing and a random permutation.
+    fn valid() -> Vec<u8> {
+        let mut store = ParamStore::<f32>::new();
+        let config = FlowConfig {
+            layers: 2,
+            hidden: 3,
+            mixing: flows::Mixing::Lu,
+            ..FlowConfig::new(3)
+        };
+        let model = FlowModel::new(config, &mut store).unwrap();
+        let training = TrainingRecord {
+            data: "test".into(),
+            train_points: 1,
+            heldout_points: 1,
+            steps: 1,
+            batch: 1,
+            lr: 1e-3,
+            schedule: Schedule::Cosine,
+            clip: 1.0,
+            seed: 0,
+            seconds: 0.0,
+        };
+        let ckpt = Checkpoint::new(&model, &store, training, TrainResult::new(0, 1.0, f64::NAN));
+        ckpt.to_json(Path::new("x")).unwrap()
+    }
+
+    fn load_and_restore(bytes: &[u8]) {
+        let path = Path::new("fuzz.json");
+        if let Ok(ckpt) = Checkpoint::from_bytes(bytes, path) {
+            let _ = ckpt.restore::<f64>(path);
+        }
+    }
+
+    #[test]
+    fn the_valid_checkpoint_loads() {
+        let bytes = valid();
+        let ckpt = Checkpoint::from_bytes(&bytes, Path::new("x")).unwrap();
+        ckpt.restore::<f64>(Path::new("x")).unwrap();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            load_and_restore(&bytes);
+        }
+
+        /// A valid file with bytes overwritten, inserted or cut: the typical
+        /// damage of a bad copy or an edit.
+        #[test]
+        fn damaged_checkpoints_never_panic(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..8)
+        ) {
+            let mut bytes = valid();
+            for (at, byte, kind) in edits {
+                let i = at.index(bytes.len());
+                match kind {
+                    0 => bytes[i] = byte,
+                    1 => bytes.insert(i, byte),
+                    _ => bytes.truncate(i.max(1)),
+                }
+            }
+            load_and_restore(&bytes);
+        }
+
+        /// A valid file with one number replaced by an extreme value.
+        #[test]
+        fn extreme_numbers_never_panic(
+            which in any::<prop::sample::Index>(),
+            value in prop_oneof![Just("1e308"), Just("-1e308"), Just("0"), Just("-0"), Just("1e-320"),
+                                 Just("18446744073709551615"), Just("-1"), Just("4294967296"), Just("0.5")]
+        ) {
+            let text = String::from_utf8(valid()).unwrap();
+            let numbers: Vec<(usize, usize)> = text
+                .match_indices(|c: char| c.is_ascii_digit())
+                .map(|(i, _)| i)
+                .fold(Vec::new(), |mut spans: Vec<(usize, usize)>, i| {
+                    match spans.last_mut() {
+                        Some((_, end)) if *end == i => *end = i + 1,
+                        _ => spans.push((i, i + 1)),
+                    }
+                    spans
+                });
+            let (start, end) = numbers[which.index(numbers.len())];
+            let edited = format!("{}{}{}", &text[..start], value, &text[end..]);
+            load_and_restore(edited.as_bytes());
+        }
+    }
+}

@@ -336,4 +336,54 @@ mod tests {
         let back = parse_csv(&csv_text(&p, None)).unwrap();
         assert_eq!(back.data, p.data);
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// What any accepted file must be: whole rows of finite numbers.
+        fn check_accepted(text: &str) -> std::result::Result<(), TestCaseError> {
+            if let Ok(p) = parse_csv(text) {
+                prop_assert!(p.dim >= 2);
+                prop_assert_eq!(p.data.len() % p.dim, 0);
+                prop_assert!(!p.data.is_empty());
+                prop_assert!(p.data.iter().all(|v| v.is_finite()));
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// Arbitrary bytes: a result or an error, never a panic.
+            #[test]
+            fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let mut reader = CsvReader::new(&bytes[..]);
+                if let Ok(r) = reader.as_mut() {
+                    while let Ok(Some(_)) = r.next_chunk(7) {}
+                }
+            }
+
+            /// Text made of the characters CSV files are made of.
+            #[test]
+            fn csv_like_text(text in "[0-9a-z,;.eE+\\- \t\r\n\"]{0,200}") {
+                check_accepted(&text)?;
+            }
+
+            /// A valid file with characters replaced, inserted or removed.
+            #[test]
+            fn damaged_files(
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), "[0-9,.\\-e\n x]", any::<bool>()), 1..6)
+            ) {
+                let mut text: Vec<char> = "x,y\n1.5,-2\n3e2,0.25\n-0,7\n".chars().collect();
+                for (at, s, insert) in edits {
+                    let i = at.index(text.len());
+                    let c = s.chars().next().unwrap();
+                    if insert { text.insert(i, c) } else { text[i] = c }
+                }
+                let text: String = text.into_iter().collect();
+                check_accepted(&text)?;
+            }
+        }
+    }
 }

@@ -9,13 +9,13 @@ use crate::model::{half_mask, parity_mask};
 /// The numbers a model stores (trained parameters and saved buffers).
 pub fn stored_numbers(config: &FlowConfig) -> Option<u64> {
     let d = config.dim as u64;
-    let standardize = 2 * d;
+    let standardize = d.checked_mul(2)?;
     let mut total = standardize;
     for i in 0..config.layers {
         let layer = if config.kind == FlowKind::Planar {
-            2 * d + 1
+            d.checked_mul(2)?.checked_add(1)?
         } else {
-            coupling_numbers(config, i)?.checked_add(mixing_numbers(config))?
+            coupling_numbers(config, i)?.checked_add(mixing_numbers(config)?)?
         };
         total = total.checked_add(layer)?;
     }
@@ -54,15 +54,22 @@ fn mlp_numbers(a: u64, h: u64, depth: u64, out: u64) -> Option<u64> {
 }
 
 /// The layers between couplings: ActNorm, and a permutation or an LU map.
-fn mixing_numbers(config: &FlowConfig) -> u64 {
+fn mixing_numbers(config: &FlowConfig) -> Option<u64> {
     let d = config.dim as u64;
-    let actnorm = if config.actnorm { 2 * d + 1 } else { 0 };
+    let actnorm = if config.actnorm {
+        d.checked_mul(2)?.checked_add(1)?
+    } else {
+        0
+    };
     let mixing = match config.mixing {
         Mixing::Alternate => 0,
         Mixing::Reverse | Mixing::Random => d,
-        Mixing::Lu => 3 * d * d + 2 * d,
+        Mixing::Lu => d
+            .checked_mul(d)?
+            .checked_mul(3)?
+            .checked_add(d.checked_mul(2)?)?,
     };
-    actnorm + mixing
+    actnorm.checked_add(mixing)
 }
 
 /// (conditioning, transformed) widths of coupling layer `i`.
@@ -88,7 +95,7 @@ fn halves(config: &FlowConfig, i: usize) -> (u64, u64) {
 fn tape_numbers_per_row(config: &FlowConfig) -> Option<u64> {
     let (d, h, depth) = (config.dim as u64, config.hidden as u64, config.depth as u64);
     let per_layer = if config.kind == FlowKind::Planar {
-        8 * d
+        d.checked_mul(8)?
     } else {
         let nets = if config.shared_net || config.kind == FlowKind::Additive {
             1
@@ -97,9 +104,9 @@ fn tape_numbers_per_row(config: &FlowConfig) -> Option<u64> {
         };
         let hidden = h.checked_mul(3)?.checked_mul(depth)?;
         hidden
-            .checked_add(4 * d)?
+            .checked_add(d.checked_mul(4)?)?
             .checked_mul(nets)?
-            .checked_add(10 * d)?
+            .checked_add(d.checked_mul(10)?)?
     };
     per_layer.checked_mul(config.layers as u64)
 }
