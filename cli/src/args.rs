@@ -35,6 +35,8 @@ pub enum Command {
     Plot(PlotArgs),
     /// Print the tape of one affine coupling layer: forward list, adjoint program, gradients.
     Tape(TapeArgs),
+    /// Time the reference workload (6 affine couplings, full-batch moons) and inference.
+    Bench(BenchArgs),
 }
 
 /// `[default: …]` after a help text: the default shown is the one the flows
@@ -259,4 +261,38 @@ pub struct TapeArgs {
     /// Print the graph in Graphviz DOT instead (pipe it to `dot -Tsvg`).
     #[arg(long)]
     pub dot: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Timed epochs per repeat (one full-batch step each).
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Repeats of --epochs timed epochs; the median is over all of them.
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Untimed epochs first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    /// Threads for matrix products (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Float precision.
+    #[arg(long, value_parser = named::<Precision>(), default_value = "f32")]
+    pub precision: Precision,
+    /// Training points (two moons, noise 0.05).
+    #[arg(long, default_value_t = 3000)]
+    pub points: usize,
+    /// Width of the networks' two hidden layers.
+    #[arg(long, default_value_t = 128)]
+    pub hidden: usize,
+    /// Points to evaluate and to sample for the inference timing (0: skip).
+    #[arg(long, default_value_t = 100_000)]
+    pub infer: usize,
+    /// Seed of the data and the initialization.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object (the keys of bench/torch_reference.py and more).
+    #[arg(long)]
+    pub json: bool,
 }

@@ -5,6 +5,7 @@
 //! (2 for a malformed command line).
 
 mod args;
+mod bench;
 mod checkpoint;
 mod commands;
 mod csv;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => commands::eval(a),
         Command::Plot(a) => commands::plot(a),
         Command::Tape(a) => tape_demo::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -69,17 +69,23 @@ fn help_flags(command: &str) -> (BTreeMap<String, HelpFlag>, BTreeMap<String, St
 fn readme_flags(command: &str) -> BTreeMap<String, String> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("the README");
-    let start = format!("cargo run -p cli -- {command} ");
+    let starts = [
+        format!("cargo run -p cli -- {command} "),
+        format!("cargo run --release -p cli -- {command} "),
+    ];
     let mut usage = String::new();
     let mut in_usage = false;
     for line in readme.lines() {
-        if line.starts_with(&start) {
+        if starts.iter().any(|s| line.starts_with(s)) {
             in_usage = true;
         } else if !line.starts_with("    ") {
             in_usage = false;
         }
         if in_usage {
-            let line = line.strip_prefix(&start).unwrap_or(line);
+            let line = starts
+                .iter()
+                .find_map(|s| line.strip_prefix(s))
+                .unwrap_or(line);
             usage.push_str(line.trim_end_matches('\\'));
             usage.push(' ');
         }
@@ -157,7 +163,7 @@ fn readme_train_usage_matches_help() {
 
 #[test]
 fn readme_sample_eval_plot_usage_matches_help() {
-    for command in ["sample", "eval", "plot", "tape"] {
+    for command in ["sample", "eval", "plot", "tape", "bench"] {
         check_command(command);
     }
 }

@@ -677,3 +677,54 @@ fn help_lists_subcommands_and_flags() {
         }
     }
 }
+
+/// `bench --json` prints one object with the keys the PyTorch script prints,
+/// positive times and a finite NLL; the FLOP rate is below the gemm rate
+/// it is compared with only if both are measured (both positive).
+#[test]
+fn bench_prints_its_json() {
+    let dir = fresh_dir("round_trip", "bench");
+    let out = cli_ok(
+        &dir,
+        &[
+            "bench",
+            "--epochs",
+            "2",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--hidden",
+            "8",
+            "--points",
+            "100",
+            "--infer",
+            "500",
+            "--json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    for key in [
+        "ms_per_epoch_median",
+        "p10",
+        "p90",
+        "gflops",
+        "gemm_gflops",
+        "eval_s",
+        "sample_s",
+    ] {
+        let v = json[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} in {json}"));
+        assert!(v > 0.0 && v.is_finite(), "{key} = {v}");
+    }
+    assert!(
+        json["final_nll"].as_f64().is_some_and(f64::is_finite),
+        "{json}"
+    );
+    assert_eq!(
+        (json["points"].as_u64(), json["hidden"].as_u64()),
+        (Some(100), Some(8))
+    );
+    assert_eq!(json["precision"], "f32");
+}
