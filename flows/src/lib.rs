@@ -39,6 +39,8 @@
 //! ```
 
 pub mod actnorm;
+pub mod bins;
+pub mod conditioner;
 pub mod coupling;
 pub mod data;
 pub mod flow;
@@ -47,15 +49,18 @@ pub mod linear;
 pub mod model;
 pub mod permutation;
 pub mod planar;
+pub mod spline;
 pub mod standardize;
 pub mod train;
 
 pub use actnorm::ActNorm;
+pub use conditioner::{ConditionerShape, Split};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 pub use flow::{Flow, Layer, Sequential};
 pub use linear::InvertibleLinear;
 pub use model::{FlowConfig, FlowKind, FlowModel, Mixing};
 pub use permutation::Permutation;
 pub use planar::Planar;
+pub use spline::{RationalQuadratic, SplineCoupling};
 pub use standardize::Standardize;
 pub use train::{StepReport, Trainer};
