@@ -39,6 +39,7 @@
 //! ```
 
 pub mod actnorm;
+pub mod autoregressive;
 pub mod bins;
 pub mod conditioner;
 pub mod coupling;
@@ -46,6 +47,7 @@ pub mod data;
 pub mod flow;
 pub mod linalg;
 pub mod linear;
+pub mod made;
 pub mod model;
 pub mod permutation;
 pub mod piecewise_linear;
@@ -55,10 +57,12 @@ pub mod standardize;
 pub mod train;
 
 pub use actnorm::ActNorm;
+pub use autoregressive::{AutoregressiveKind, MaskedAutoregressive};
 pub use conditioner::{ConditionerShape, Split};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 pub use flow::{Flow, Layer, Sequential};
 pub use linear::InvertibleLinear;
+pub use made::Made;
 pub use model::{FlowConfig, FlowKind, FlowModel, Mixing};
 pub use permutation::Permutation;
 pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearCoupling};
