@@ -67,6 +67,9 @@
 //! ```
 
 pub mod actnorm;
+pub mod autoregressive;
+pub mod bins;
+pub mod conditioner;
 pub mod config;
 pub mod coupling;
 pub mod data;
@@ -76,27 +79,35 @@ pub mod flow;
 pub mod layer;
 pub mod linalg;
 pub mod linear;
+pub mod made;
 pub mod memory;
 pub mod model;
 pub mod names;
 pub mod permutation;
+pub mod piecewise_linear;
 pub mod planar;
+pub mod spline;
 pub mod standardize;
 pub mod stats;
 pub mod train;
 pub mod train_config;
 
 pub use actnorm::ActNorm;
+pub use autoregressive::{AutoregressiveKind, MaskedAutoregressive};
+pub use conditioner::{ConditionerShape, Split};
 pub use config::{ConfigError, FlowConfig, FlowKind, Mixing};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 pub use fit::{fit, Fitted, MetricRow, Observer, Stop};
 pub use flow::Flow;
 pub use layer::{Layer, Sequential};
 pub use linear::InvertibleLinear;
+pub use made::Made;
 pub use model::FlowModel;
 pub use names::Named;
 pub use permutation::{Permutation, PermutationKind};
+pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearCoupling};
 pub use planar::Planar;
+pub use spline::{RationalQuadratic, SplineCoupling};
 pub use standardize::Standardize;
 pub use train::{StepReport, Trainer};
 pub use train_config::{Batch, Budget, Precision, Schedule, TrainConfig};
