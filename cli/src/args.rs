@@ -111,6 +111,13 @@ pub struct TrainArgs {
           help = with_default("Bound c on the log-scale of affine coupling: s = c·tanh(ŝ/c)", flow_default().clamp))]
     pub clamp: Option<f64>,
 
+    #[arg(long, value_name = "K",
+          help = with_default("Bins of the spline and piecewise-linear transforms", flow_default().bins))]
+    pub bins: Option<usize>,
+    #[arg(long, value_name = "B",
+          help = with_default("Those transforms act on [-B, B] (standardized units), the identity outside", flow_default().bound))]
+    pub bound: Option<f64>,
+
     #[arg(long, value_name = "N", help = steps_help())]
     pub steps: Option<usize>,
     /// Train for this many passes over the data instead of --steps.
@@ -185,6 +192,8 @@ impl TrainArgs {
             mixing: self.mixing.unwrap_or(d.mixing),
             shared_net: self.shared_net || d.shared_net,
             clamp: self.clamp.unwrap_or(d.clamp),
+            bins: self.bins.unwrap_or(d.bins),
+            bound: self.bound.unwrap_or(d.bound),
             seed: self.seed(),
         }
     }

@@ -281,6 +281,10 @@ fn print_summary<F: Float>(
         FlowKind::Affine => "an affine coupling",
         FlowKind::Additive => "an additive coupling",
         FlowKind::Planar => "a planar",
+        FlowKind::Spline => "a spline coupling",
+        FlowKind::PiecewiseLinear => "a piecewise-linear coupling",
+        FlowKind::Maf => "an affine autoregressive",
+        FlowKind::MafSpline => "a spline autoregressive",
     };
     let (n, done) = (split.train.rows(), fitted.steps_taken());
     say!(

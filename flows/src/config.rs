@@ -16,17 +16,52 @@ pub enum FlowKind {
     Additive,
     /// Planar flows (Rezende & Mohamed).
     Planar,
+    /// Rational-quadratic spline coupling (Durkan et al., Neural Spline Flows).
+    Spline,
+    /// Piecewise-linear coupling (Müller et al., Neural Importance Sampling).
+    PiecewiseLinear,
+    /// Masked autoregressive flow, affine (Papamakarios et al.).
+    Maf,
+    /// Masked autoregressive flow with rational-quadratic splines.
+    MafSpline,
+}
+
+impl FlowKind {
+    /// Whether the layers have a conditioner network (all but planar).
+    pub fn has_networks(&self) -> bool {
+        *self != FlowKind::Planar
+    }
+
+    /// Whether the layers use `bins` and `bound`.
+    pub fn has_bins(&self) -> bool {
+        matches!(
+            self,
+            FlowKind::Spline | FlowKind::PiecewiseLinear | FlowKind::MafSpline
+        )
+    }
 }
 
 impl Named for FlowKind {
     const WHAT: &'static str = "flow kind";
-    const ALL: &'static [Self] = &[FlowKind::Affine, FlowKind::Additive, FlowKind::Planar];
+    const ALL: &'static [Self] = &[
+        FlowKind::Affine,
+        FlowKind::Additive,
+        FlowKind::Planar,
+        FlowKind::Spline,
+        FlowKind::PiecewiseLinear,
+        FlowKind::Maf,
+        FlowKind::MafSpline,
+    ];
 
     fn name(&self) -> &'static str {
         match self {
             FlowKind::Affine => "affine",
             FlowKind::Additive => "additive",
             FlowKind::Planar => "planar",
+            FlowKind::Spline => "spline",
+            FlowKind::PiecewiseLinear => "piecewise",
+            FlowKind::Maf => "maf",
+            FlowKind::MafSpline => "maf-spline",
         }
     }
 
@@ -35,6 +70,10 @@ impl Named for FlowKind {
             FlowKind::Affine => "RealNVP affine coupling",
             FlowKind::Additive => "NICE additive coupling (volume preserving)",
             FlowKind::Planar => "planar flows (Rezende & Mohamed)",
+            FlowKind::Spline => "rational-quadratic spline coupling (Neural Spline Flows)",
+            FlowKind::PiecewiseLinear => "piecewise-linear coupling (Neural Importance Sampling)",
+            FlowKind::Maf => "masked autoregressive flow, affine (MAF)",
+            FlowKind::MafSpline => "masked autoregressive flow with splines",
         }
     }
 }
@@ -131,6 +170,13 @@ pub struct FlowConfig {
     pub shared_net: bool,
     /// The soft clamp c of the log-scale: s = c·tanh(ŝ/c).
     pub clamp: f64,
+    /// Bins K of the spline and piecewise-linear transforms.
+    #[serde(default = "default_bins")]
+    pub bins: usize,
+    /// Those transforms act on [−B, B] (standardized units) and are the
+    /// identity outside it.
+    #[serde(default = "default_bound")]
+    pub bound: f64,
     /// Seeds the initial parameters and random permutations.
     pub seed: u64,
 }
@@ -152,6 +198,8 @@ impl FlowConfig {
             mixing: Mixing::Alternate,
             shared_net: false,
             clamp: 1.0,
+            bins: default_bins(),
+            bound: default_bound(),
             seed: 0,
         }
     }
@@ -169,8 +217,22 @@ impl FlowConfig {
             return Err(ConfigError::new("layers", 0, "need at least 1 layer"));
         }
         // Planar flows have no networks, so no width to check.
-        if self.kind != FlowKind::Planar && self.hidden == 0 {
+        if self.kind.has_networks() && self.hidden == 0 {
             return Err(ConfigError::new("hidden", 0, "need at least 1 hidden unit"));
+        }
+        if self.kind.has_bins() && self.bins < 2 {
+            return Err(ConfigError::new(
+                "bins",
+                self.bins,
+                "a piecewise transform needs at least 2 bins",
+            ));
+        }
+        if !(self.bound > 0.0 && self.bound.is_finite()) {
+            return Err(ConfigError::new(
+                "bound",
+                self.bound,
+                "the bound must be a positive number",
+            ));
         }
         if !(self.clamp > 0.0 && self.clamp.is_finite()) {
             return Err(ConfigError::new(
@@ -181,4 +243,14 @@ impl FlowConfig {
         }
         Ok(())
     }
+}
+
+/// The default number of bins, also for checkpoints written before bins existed.
+fn default_bins() -> usize {
+    8
+}
+
+/// The default bound B (standardized units: beyond four standard deviations).
+fn default_bound() -> f64 {
+    4.0
 }

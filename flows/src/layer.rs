@@ -2,11 +2,14 @@
 //! a chain of them. This file imports every layer; no layer imports it.
 
 use crate::actnorm::ActNorm;
+use crate::autoregressive::MaskedAutoregressive;
 use crate::coupling::Coupling;
 use crate::flow::{zero_logdet, Flow};
 use crate::linear::InvertibleLinear;
 use crate::permutation::Permutation;
+use crate::piecewise_linear::PiecewiseLinearCoupling;
 use crate::planar::Planar;
+use crate::spline::SplineCoupling;
 use autograd::{Float, ParamStore, Tensor, Value};
 
 /// Every layer of the crate. An enum rather than trait objects: the set is closed,
@@ -18,6 +21,9 @@ pub enum Layer {
     Permutation(Permutation),
     InvertibleLinear(InvertibleLinear),
     Planar(Planar),
+    Spline(SplineCoupling),
+    PiecewiseLinear(PiecewiseLinearCoupling),
+    Autoregressive(MaskedAutoregressive),
     Sequential(Sequential),
 }
 
@@ -29,6 +35,9 @@ macro_rules! dispatch {
             Layer::Permutation($layer) => $call,
             Layer::InvertibleLinear($layer) => $call,
             Layer::Planar($layer) => $call,
+            Layer::Spline($layer) => $call,
+            Layer::PiecewiseLinear($layer) => $call,
+            Layer::Autoregressive($layer) => $call,
             Layer::Sequential($layer) => $call,
         }
     };
@@ -40,7 +49,11 @@ impl Layer {
     /// figure shows. A new variant must say which it is.
     pub fn bends_the_density(&self) -> bool {
         match self {
-            Layer::Coupling(_) | Layer::Planar(_) => true,
+            Layer::Coupling(_)
+            | Layer::Planar(_)
+            | Layer::Spline(_)
+            | Layer::PiecewiseLinear(_)
+            | Layer::Autoregressive(_) => true,
             Layer::ActNorm(_) | Layer::Permutation(_) | Layer::InvertibleLinear(_) => false,
             Layer::Sequential(chain) => chain.layers.iter().any(Layer::bends_the_density),
         }

@@ -22,8 +22,32 @@ pub fn stored_numbers(config: &FlowConfig) -> Option<u64> {
     Some(total)
 }
 
-/// A coupling layer's networks: conditioning width a, transformed width c.
+/// Parameters per transformed dimension of the spline-like kinds.
+fn params_per_dim(config: &FlowConfig) -> Option<u64> {
+    let k = config.bins as u64;
+    match config.kind {
+        FlowKind::Spline | FlowKind::MafSpline => k.checked_mul(3)?.checked_sub(1),
+        FlowKind::PiecewiseLinear => Some(k),
+        _ => Some(2),
+    }
+}
+
+/// A step's networks: for couplings, conditioning width a and transformed
+/// width c; for autoregressive layers, one MADE over all d dimensions.
 fn coupling_numbers(config: &FlowConfig, i: usize) -> Option<u64> {
+    let (h, depth) = (config.hidden as u64, config.depth as u64);
+    let per_dim = params_per_dim(config)?;
+    let d = config.dim as u64;
+    match config.kind {
+        FlowKind::Maf | FlowKind::MafSpline => {
+            return mlp_numbers(d, h, depth, d.checked_mul(per_dim)?)
+        }
+        FlowKind::Spline | FlowKind::PiecewiseLinear => {
+            let (a, c) = halves(config, i);
+            return mlp_numbers(a, h, depth, c.checked_mul(per_dim)?);
+        }
+        _ => {}
+    }
     let (a, c) = halves(config, i);
     let nets: &[u64] = match (config.kind, config.shared_net) {
         (FlowKind::Additive, _) => &[1],
@@ -96,6 +120,13 @@ fn tape_numbers_per_row(config: &FlowConfig) -> Option<u64> {
     let (d, h, depth) = (config.dim as u64, config.hidden as u64, config.depth as u64);
     let per_layer = if config.kind == FlowKind::Planar {
         d.checked_mul(8)?
+    } else if config.kind.has_bins() || config.kind == FlowKind::Maf {
+        // One network, then the elementwise transform: a few dozen values
+        // per bin and dimension (knots, their differences, the bin's terms).
+        let per_dim = params_per_dim(config)?.checked_mul(40)?;
+        h.checked_mul(3)?
+            .checked_mul(depth)?
+            .checked_add(d.checked_mul(per_dim)?)?
     } else {
         let nets = if config.shared_net || config.kind == FlowKind::Additive {
             1
@@ -174,7 +205,7 @@ mod tests {
     /// kind of layer and mixing.
     #[test]
     fn stored_numbers_match_a_built_model() {
-        for kind in [FlowKind::Affine, FlowKind::Additive, FlowKind::Planar] {
+        for &kind in <FlowKind as crate::names::Named>::ALL {
             for mixing in [
                 Mixing::Alternate,
                 Mixing::Reverse,

@@ -10,13 +10,17 @@
 //! the data's own coordinates.
 
 use crate::actnorm::ActNorm;
+use crate::autoregressive::{AutoregressiveKind, MaskedAutoregressive};
+use crate::conditioner::ConditionerShape;
 use crate::config::{ConfigError, FlowConfig, FlowKind, Mixing};
 use crate::coupling::{Coupling, CouplingKind, NetShape};
 use crate::flow::Flow;
 use crate::layer::{Layer, Sequential};
 use crate::linear::InvertibleLinear;
 use crate::permutation::Permutation;
+use crate::piecewise_linear::{PiecewiseLinear, PiecewiseLinearCoupling};
 use crate::planar::Planar;
+use crate::spline::{RationalQuadratic, SplineCoupling};
 use crate::standardize::Standardize;
 use autograd::{Float, ParamStore, Tensor, Value};
 use rand::rngs::StdRng;
@@ -33,7 +37,10 @@ pub struct FlowModel {
 
 impl FlowModel {
     /// Builds the model, registering its parameters in `store` under names like
-    /// `flow.3.s.0.weight`.
+    /// `flow.3.s.0.weight`. Per step k of `config.layers`: an ActNorm (if
+    /// asked for, not for planar flows), the mixing between steps (a
+    /// permutation or an LU map; nothing for alternating masks), then the
+    /// layer of `config.kind`.
     pub fn new<F: Float>(
         config: FlowConfig,
         store: &mut ParamStore<F>,
@@ -42,15 +49,9 @@ impl FlowModel {
         let mut rng = StdRng::seed_from_u64(config.seed);
         let d = config.dim;
         let standardize = Standardize::new(store, "standardize", d);
-        let net = NetShape {
-            hidden: config.hidden,
-            depth: config.depth,
-            activation: config.activation,
-            shared: config.shared_net,
-        };
         let mut layers = Vec::new();
         let prefix = |layers: &Vec<Layer>| format!("flow.{}", layers.len());
-        for i in 0..config.layers {
+        for step in 0..config.layers {
             if config.kind == FlowKind::Planar {
                 let p = prefix(&layers);
                 layers.push(Layer::Planar(Planar::new(store, &p, d, &mut rng)));
@@ -60,37 +61,11 @@ impl FlowModel {
                 let p = prefix(&layers);
                 layers.push(Layer::ActNorm(ActNorm::new(store, &p, d)));
             }
-            let mask = match config.mixing {
-                Mixing::Alternate => parity_mask(d, i % 2),
-                _ => half_mask(d),
-            };
-            match config.mixing {
-                Mixing::Alternate => {}
-                Mixing::Reverse | Mixing::Random => {
-                    let permutation = match config.mixing {
-                        Mixing::Reverse => Permutation::reverse(d),
-                        _ => Permutation::random(d, &mut rng),
-                    };
-                    let p = prefix(&layers);
-                    layers.push(Layer::Permutation(permutation.registered(store, &p)));
-                }
-                Mixing::Lu => {
-                    let p = prefix(&layers);
-                    layers.push(Layer::InvertibleLinear(InvertibleLinear::new(
-                        store, &p, d, &mut rng,
-                    )));
-                }
+            if let Some(mixing) = mixing_layer(&config, store, &prefix(&layers), &mut rng) {
+                layers.push(mixing);
             }
-            let kind = match config.kind {
-                FlowKind::Additive => CouplingKind::Additive,
-                _ => CouplingKind::Affine {
-                    clamp: config.clamp,
-                },
-            };
             let p = prefix(&layers);
-            layers.push(Layer::Coupling(Coupling::new(
-                store, &p, &mask, kind, net, &mut rng,
-            )));
+            layers.push(main_layer(&config, step, store, &p, &mut rng));
         }
         Ok(FlowModel {
             config,
@@ -254,6 +229,113 @@ fn per_sample<F: Float, V: Value<F>>(logdet: &V, n: usize) -> V {
         zeros.add(logdet)
     } else {
         logdet.clone()
+    }
+}
+
+/// The layer between steps that lets every dimension take its turn: none
+/// for alternating masks (the masks take turns themselves).
+fn mixing_layer<F: Float, R: Rng + ?Sized>(
+    config: &FlowConfig,
+    store: &mut ParamStore<F>,
+    prefix: &str,
+    rng: &mut R,
+) -> Option<Layer> {
+    let d = config.dim;
+    match config.mixing {
+        Mixing::Alternate => None,
+        Mixing::Reverse => Some(Layer::Permutation(
+            Permutation::reverse(d).registered(store, prefix),
+        )),
+        Mixing::Random => Some(Layer::Permutation(
+            Permutation::random(d, rng).registered(store, prefix),
+        )),
+        Mixing::Lu => Some(Layer::InvertibleLinear(InvertibleLinear::new(
+            store, prefix, d, rng,
+        ))),
+    }
+}
+
+/// Step `step`'s layer of `config.kind` (not planar, which has no mixing).
+/// With alternating masks the coupling layers swap halves every step and the
+/// autoregressive ones reverse their order; otherwise the mixing layer does
+/// the turning and the split (or order) stays the same.
+fn main_layer<F: Float, R: Rng + ?Sized>(
+    config: &FlowConfig,
+    step: usize,
+    store: &mut ParamStore<F>,
+    prefix: &str,
+    rng: &mut R,
+) -> Layer {
+    let d = config.dim;
+    let alternate = config.mixing == Mixing::Alternate;
+    let mask = if alternate {
+        parity_mask(d, step % 2)
+    } else {
+        half_mask(d)
+    };
+    let mut order: Vec<usize> = (0..d).collect();
+    if alternate && step % 2 == 1 {
+        order.reverse();
+    }
+    let net = NetShape {
+        hidden: config.hidden,
+        depth: config.depth,
+        activation: config.activation,
+        shared: config.shared_net,
+    };
+    let conditioner = ConditionerShape {
+        hidden: config.hidden,
+        depth: config.depth,
+        activation: config.activation,
+    };
+    let spline = RationalQuadratic::new(config.bins, config.bound);
+    let affine = CouplingKind::Affine {
+        clamp: config.clamp,
+    };
+    match config.kind {
+        FlowKind::Affine => Layer::Coupling(Coupling::new(store, prefix, &mask, affine, net, rng)),
+        FlowKind::Additive => Layer::Coupling(Coupling::new(
+            store,
+            prefix,
+            &mask,
+            CouplingKind::Additive,
+            net,
+            rng,
+        )),
+        FlowKind::Spline => Layer::Spline(SplineCoupling::new(
+            store,
+            prefix,
+            &mask,
+            spline,
+            conditioner,
+            rng,
+        )),
+        FlowKind::PiecewiseLinear => Layer::PiecewiseLinear(PiecewiseLinearCoupling::new(
+            store,
+            prefix,
+            &mask,
+            PiecewiseLinear::new(config.bins, config.bound),
+            conditioner,
+            rng,
+        )),
+        FlowKind::Maf | FlowKind::MafSpline => {
+            let kind = if config.kind == FlowKind::Maf {
+                AutoregressiveKind::Affine {
+                    clamp: config.clamp,
+                }
+            } else {
+                AutoregressiveKind::Spline(spline)
+            };
+            Layer::Autoregressive(MaskedAutoregressive::new(
+                store,
+                prefix,
+                &order,
+                kind,
+                conditioner,
+                rng,
+            ))
+        }
+        FlowKind::Planar => unreachable!("planar layers are built without a mixing step"),
     }
 }
 

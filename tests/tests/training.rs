@@ -106,6 +106,8 @@ fn config(seed: u64) -> FlowConfig {
         mixing: Mixing::Lu,
         shared_net: false,
         clamp: 1.0,
+        bins: 4,
+        bound: 3.0,
         seed,
         ..FlowConfig::new(2)
     }
