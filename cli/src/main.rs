@@ -17,6 +17,7 @@ mod limits;
 mod metrics;
 mod plot;
 mod progress;
+mod report;
 mod signals;
 mod tape_demo;
 mod train;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Plot(a) => commands::plot(a),
         Command::Tape(a) => tape_demo::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,17 +28,24 @@ use rand::rngs::StdRng;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let train_config = args.train_config();
-    train_config.validate().map_err(flag_error)?;
+    // Settings that do not depend on the data are checked before reading it.
+    args.train_config(0).validate().map_err(flag_error)?;
     check_outputs(args)?;
     if let Some(threads) = args.threads {
         autograd::set_threads(threads)
             .map_err(|e| CliError::new(format!("--threads {threads}: {e}")))?;
     }
-    let mut rng = train_config.rng();
+    let mut rng = TrainConfig {
+        seed: args.seed(),
+        ..TrainConfig::default()
+    }
+    .rng();
     let split = train_data::load(args, &mut rng)?;
     signals::check("while reading the data: nothing was written")?;
-    let flow_config = args.flow_config(split.train.dim);
+    let n = split.train.rows();
+    let train_config = args.train_config(n);
+    train_config.validate().map_err(flag_error)?;
+    let flow_config = args.flow_config(split.train.dim, n);
     flow_config.validate().map_err(flag_error)?;
     if args.precision == Precision::F32 {
         check_fits_f32(&flow_config, &train_config, &split)?;

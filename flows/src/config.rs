@@ -182,16 +182,17 @@ pub struct FlowConfig {
 }
 
 impl FlowConfig {
-    /// The defaults for `dim`-dimensional data, the ones `cli train` starts
-    /// from: 12 affine coupling layers with ActNorm and alternating masks,
-    /// separate s and t networks with two 64-wide tanh hidden layers, the
-    /// log-scale soft-clamped to ±1.
+    /// The defaults for `dim`-dimensional data of unknown size (or a few
+    /// thousand points): 3 steps of rational-quadratic spline coupling with
+    /// 8 bins on [−4, 4], ActNorm and alternating masks, conditioner networks
+    /// with two 32-wide tanh hidden layers. [`FlowConfig::for_data`] grows
+    /// this for larger data sets.
     pub fn new(dim: usize) -> Self {
         FlowConfig {
             dim,
-            kind: FlowKind::Affine,
-            layers: 12,
-            hidden: 64,
+            kind: FlowKind::Spline,
+            layers: 3,
+            hidden: 32,
             depth: 2,
             activation: Activation::Tanh,
             actnorm: true,
@@ -201,6 +202,26 @@ impl FlowConfig {
             bins: default_bins(),
             bound: default_bound(),
             seed: 0,
+        }
+    }
+
+    /// The defaults for `n` training points: the model grows with the data,
+    /// from [`FlowConfig::new`]'s at up to 3000 points to 8 steps, width 64
+    /// and 16 bins at 20,000 and more (linearly in log n in between). Small
+    /// data sets overfit a large flow within a few hundred steps; large ones
+    /// underfit a small one.
+    pub fn for_data(dim: usize, n: usize) -> Self {
+        let s = data_scale(n);
+        let small = FlowConfig::new(dim);
+        FlowConfig {
+            layers: small.layers + (5.0 * s).round() as usize,
+            hidden: if s < 0.5 {
+                small.hidden
+            } else {
+                2 * small.hidden
+            },
+            bins: if s < 0.5 { small.bins } else { 2 * small.bins },
+            ..small
         }
     }
 
@@ -243,6 +264,14 @@ impl FlowConfig {
         }
         Ok(())
     }
+}
+
+/// Where `n` training points sit between a small data set (3000 points or
+/// fewer: 0) and a large one (20,000 or more: 1), linearly in log n. The
+/// defaults of the model and of training that grow with the data follow it.
+pub fn data_scale(n: usize) -> f64 {
+    let (small, large) = (3000f64.ln(), 20000f64.ln());
+    (((n.max(1) as f64).ln() - small) / (large - small)).clamp(0.0, 1.0)
 }
 
 /// The default number of bins, also for checkpoints written before bins existed.

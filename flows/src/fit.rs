@@ -113,6 +113,7 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     let batch = config.batch.size(n);
     let steps = config.total_steps(n).map_err(|e| e.to_string())?;
     let mut trainer = Trainer::new(config.lr_schedule(steps), config.clip);
+    trainer.adam.weight_decay = config.weight_decay;
     let mut batches = Batches::new(n, batch);
     let start = Instant::now();
 
@@ -127,6 +128,9 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         seconds: 0.0,
     }];
     let mut best = (initial_score, initial, 0, store.clone());
+    // The running average of the parameters, if asked for: what is judged
+    // and kept then.
+    let mut averaged = (config.averaging > 0.0).then(|| store.clone());
     let mut latest_heldout = initial;
     let mut stop = Stop::Finished;
     for step in 1..=steps {
@@ -135,15 +139,19 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
             break;
         }
         let report = trainer.step(model, store, &batches.next(train, rng));
+        if let Some(avg) = averaged.as_mut() {
+            average_into(avg, store, config.averaging);
+        }
         if !report.nll.is_finite() || !report.grad_norm.is_finite() {
             stop = Stop::Diverged { at_step: step };
             break;
         }
         let measure = step % config.eval_every == 0 || step == steps;
         let heldout_nll = measure.then(|| {
-            let (mean, score) = judge.score(&evaluate::log_prob(model, store, heldout));
+            let judged = averaged.as_ref().unwrap_or(store);
+            let (mean, score) = judge.score(&evaluate::log_prob(model, judged, heldout));
             if score < best.0 {
-                best = (score, mean, step, store.clone());
+                best = (score, mean, step, judged.clone());
             }
             mean
         });
@@ -169,6 +177,24 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         batch,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// θ̄ ← a·θ̄ + (1 − a)·θ for every trainable entry (an exponential moving
+/// average of the parameters, Polyak–Ruppert style): it smooths out the
+/// minibatch noise of the last steps, which on small data generalizes better
+/// than any single iterate.
+fn average_into<F: Float>(averaged: &mut ParamStore<F>, store: &ParamStore<F>, a: f64) {
+    let (a, b) = (F::from_f64(a), F::from_f64(1.0 - a));
+    for ((_, p), q) in store.iter().zip(averaged.iter_mut()) {
+        if p.trainable {
+            for (avg, &v) in q.value.data_mut().iter_mut().zip(p.value.data()) {
+                *avg = a * *avg + b * v;
+            }
+        } else {
+            // Buffers (ActNorm's flag, say) follow the live model.
+            q.value.data_mut().copy_from_slice(p.value.data());
+        }
+    }
 }
 
 /// How many interquartile ranges above the median a held-out point's NLL

@@ -169,6 +169,8 @@ fn a_flow_learns_the_moons() {
         schedule: Schedule::Cosine,
         clip: CLIP,
         eval_every: 50,
+        weight_decay: 0.0,
+        averaging: 0.0,
         seed: 1,
     };
     let fitted = flows::fit(

@@ -1,0 +1,149 @@
+//! `cli report`: how good the defaults are, measured the honest way. For each
+//! toy data set and seed it runs exactly `cli train --data NAME --seed S`
+//! (its run folder lands in `--out`), then scores the kept model on fresh
+//! points that played no part in training or model selection, and prints a
+//! table of the median held-out NLL against the true entropy.
+
+use crate::args::{Cli, Command, ReportArgs};
+use crate::checkpoint::Checkpoint;
+use crate::error::{fail, say, CliError, Result};
+use crate::files::Staging;
+use crate::train;
+use autograd::Tensor;
+use clap::Parser;
+use flows::data::ToyData;
+use flows::evaluate;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::time::Instant;
+
+/// Training points per data set: the sizes of the published comparisons
+/// (20,000 for the checkerboard, whose squares need many points to fill).
+fn default_points(toy: ToyData) -> usize {
+    match toy {
+        ToyData::Checkerboard => 20_000,
+        _ => 3000,
+    }
+}
+
+/// One data set's results over the seeds.
+struct Row {
+    name: String,
+    points: usize,
+    nll: Vec<f64>,
+    seconds: Vec<f64>,
+    entropy: Option<f64>,
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+pub fn run(args: &ReportArgs) -> Result<()> {
+    if args.seeds == 0 || args.test_points == 0 {
+        fail!("--seeds and --test-points must be at least 1");
+    }
+    let mut rows = Vec::new();
+    for name in &args.data {
+        let Some(toy) = ToyData::from_name(name) else {
+            fail!(
+                "--data {name:?}: not a data set name (one of {})",
+                ToyData::NAMES.join(", ")
+            );
+        };
+        let points = default_points(toy);
+        let mut row = Row {
+            name: toy.name().to_string(),
+            points,
+            nll: Vec::new(),
+            seconds: Vec::new(),
+            entropy: toy.entropy(),
+        };
+        for seed in 0..args.seeds {
+            let (nll, seconds) = one_run(args, toy, points, seed)?;
+            row.nll.push(nll);
+            row.seconds.push(seconds);
+        }
+        rows.push(row);
+    }
+    let table = table(args, &rows);
+    let mut staging = Staging::new();
+    staging.bytes(&args.out.join("report.md"), table.as_bytes())?;
+    staging.commit()?;
+    say!("\n{table}")
+}
+
+/// `cli train` on `toy` with `seed`, then the kept model's NLL on fresh points.
+fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<(f64, f64)> {
+    let out = args.out.join(format!("{}-seed{seed}", toy.name()));
+    let (points_s, seed_s) = (points.to_string(), seed.to_string());
+    let mut argv = vec![
+        "cli",
+        "train",
+        "--data",
+        toy.name(),
+        "--points",
+        &points_s,
+        "--seed",
+        &seed_s,
+    ];
+    let out_s = out.display().to_string();
+    argv.extend(["--out", &out_s]);
+    if seed > 0 {
+        argv.push("--no-plots");
+    }
+    let Command::Train(train_args) = Cli::try_parse_from(&argv)
+        .map_err(|e| CliError::new(e.to_string()))?
+        .command
+    else {
+        unreachable!("the arguments name the train command")
+    };
+    let start = Instant::now();
+    train::run(&train_args)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let path = out.join("model.json");
+    let (model, store) = Checkpoint::load(&path)?.restore::<f64>(&path)?;
+    // Fresh points from a stream no training run uses.
+    let mut rng = StdRng::seed_from_u64(1_000_000 + seed);
+    let flat: Vec<f64> = toy
+        .sample(args.test_points, &mut rng)
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let fresh = Tensor::from_f64(&flat, &[args.test_points, 2]);
+    Ok((evaluate::mean_nll(&model, &store, &fresh), seconds))
+}
+
+/// The results as a Markdown table.
+fn table(args: &ReportArgs, rows: &[Row]) -> String {
+    let mut s = format!(
+        "Held-out NLL of `cli train` defaults on {} fresh points per run, nats/point, median of {} seeds\n\n\
+         | data | training points | held-out NLL (median) | per seed | true entropy | gap | time (median) |\n\
+         |---|---|---|---|---|---|---|\n",
+        args.test_points, args.seeds
+    );
+    for r in rows {
+        let m = median(&r.nll);
+        let per_seed: Vec<String> = r.nll.iter().map(|v| format!("{v:.4}")).collect();
+        let (entropy, gap) = match r.entropy {
+            Some(h) => (format!("{h:.4}"), format!("{:.4}", m - h)),
+            None => ("–".into(), "–".into()),
+        };
+        s.push_str(&format!(
+            "| {} | {} | {m:.4} | {} | {entropy} | {gap} | {:.1} s |\n",
+            r.name,
+            r.points,
+            per_seed.join(", "),
+            median(&r.seconds)
+        ));
+    }
+    s
+}
