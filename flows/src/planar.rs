@@ -9,8 +9,10 @@
 //! matrix, and det(I + a·bᵀ) = 1 + bᵀa (the matrix determinant lemma), so
 //!   log|det ∂z/∂x| = log|1 + h′(wᵀx + b)·ûᵀw|.
 //!
-//! **Invertibility.** That determinant is never 0 when ûᵀw ≥ −1, since
-//! 0 < h′ ≤ 1. The trained vector u is therefore re-parameterized:
+//! **Invertibility.** That determinant is positive for every x when
+//! ûᵀw > −1, since 0 < h′ ≤ 1 (at ûᵀw = −1 it reaches 0 where h′ = 1, and
+//! below −1 it changes sign). The trained vector u is therefore
+//! re-parameterized:
 //!   û = u + (m(wᵀu) − wᵀu)·w/‖w‖²,   m(a) = −1 + softplus(a),
 //! which makes wᵀû = m(wᵀu) > −1 whatever u and w are.
 //!
