@@ -16,7 +16,7 @@
 //! input and output layers of a coupling network on 2-D data) goes to a direct
 //! loop. gemm pads such a matrix to a full register panel and packs the other
 //! operand anyway, so it spends more time packing than multiplying; the direct
-//! loop skips both (BENCHMARKS.md has the numbers). (At widths 2–4 gemm is still the
+//! loop skips both (`cargo run --release -p autograd --example bench` measures it). (At widths 2–4 gemm is still the
 //! faster of the two, so the cut-off is 1.)
 
 use crate::float::Float;
