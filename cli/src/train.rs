@@ -202,6 +202,19 @@ fn train<F: Float>(
         )?);
     }
     staging.commit()?;
+    finish(args, &model, &fitted, &split, &result, &files)
+}
+
+/// The end of a run: the summary, or why it stopped early (the best model
+/// so far is saved either way).
+fn finish<F: Float>(
+    args: &TrainArgs,
+    model: &FlowModel,
+    fitted: &Fitted<F>,
+    split: &Split,
+    result: &TrainResult,
+    files: &[String],
+) -> Result<()> {
     let kept = format!(
         "kept the best model so far (step {}, held-out NLL {}) in {}",
         result.best_step,
@@ -217,7 +230,7 @@ fn train<F: Float>(
             message: format!("interrupted at step {at_step}: {kept}, without figures"),
             status: INTERRUPTED,
         }),
-        Stop::Finished => print_summary(args, &model, &fitted, &split, &result, &files),
+        Stop::Finished => print_summary(args, model, fitted, split, result, files),
     }
 }
 

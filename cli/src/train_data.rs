@@ -21,41 +21,45 @@ pub struct Split {
     pub entropy: Option<f64>,
 }
 
+/// A toy data set drawn with `rng`: its points, description and entropy.
+fn draw_toy<R: Rng + ?Sized>(
+    toy: ToyData,
+    args: &TrainArgs,
+    rng: &mut R,
+) -> Result<(Points, String, Option<f64>)> {
+    let toy = match toy {
+        ToyData::Moons { .. } => {
+            if !(args.noise >= 0.0 && args.noise.is_finite()) {
+                fail!("--noise {}: must be a number ≥ 0", args.noise);
+            }
+            ToyData::Moons { noise: args.noise }
+        }
+        other => other,
+    };
+    if args.points < 3 {
+        fail!("--points {}: need at least 3 points", args.points);
+    }
+    limits::check_points(args.points)?;
+    let data = toy
+        .sample(args.points, rng)
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    // With a --test file the held-out points are not from the toy density.
+    let entropy = args.test.is_none().then(|| toy.entropy()).flatten();
+    let points = Points {
+        data,
+        dim: 2,
+        header: None,
+    };
+    Ok((points, describe(toy, args), entropy))
+}
+
 /// Loads `--data` (and `--test`) and splits off the held-out part.
 pub fn load<R: Rng + ?Sized>(args: &TrainArgs, rng: &mut R) -> Result<Split> {
     let (all, source, entropy) = match ToyData::from_name(&args.data) {
-        Some(toy) => {
-            let toy = match toy {
-                ToyData::Moons { .. } => {
-                    if !(args.noise >= 0.0 && args.noise.is_finite()) {
-                        fail!("--noise {}: must be a number ≥ 0", args.noise);
-                    }
-                    ToyData::Moons { noise: args.noise }
-                }
-                other => other,
-            };
-            if args.points < 3 {
-                fail!("--points {}: need at least 3 points", args.points);
-            }
-            limits::check_points(args.points)?;
-            let data = toy
-                .sample(args.points, rng)
-                .iter()
-                .flatten()
-                .copied()
-                .collect();
-            let entropy = if args.test.is_none() {
-                toy.entropy()
-            } else {
-                None
-            };
-            let points = Points {
-                data,
-                dim: 2,
-                header: None,
-            };
-            (points, describe(toy, args), entropy)
-        }
+        Some(toy) => draw_toy(toy, args, rng)?,
         None => {
             let path = Path::new(&args.data);
             if !path.exists() {
