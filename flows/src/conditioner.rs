@@ -1,11 +1,13 @@
-//! What the elementwise coupling layers ([`SplineCoupling`],
+//! What the coupling layers ([`Coupling`], [`SplineCoupling`],
 //! [`PiecewiseLinearCoupling`]) share: the split of the dimensions into a
-//! conditioning half and a transformed half, and the network that maps the
-//! first to the parameters of the transform of the second.
+//! conditioning half and a transformed half, and (for the elementwise ones)
+//! the network that maps the first to the parameters of the transform of the
+//! second.
 //!
-//! The split works as in [`Coupling`]: the two halves are gathered as separate
-//! column blocks and z is put back together in the original order, so the
-//! network sees only the conditioning half.
+//! Instead of multiplying by the mask b (and feeding the networks zeros in
+//! half their inputs), the two halves are gathered as separate column blocks
+//! and z is put back together in the original order: the map is the same,
+//! and the networks are half as wide at the input.
 //!
 //! [`SplineCoupling`]: crate::spline::SplineCoupling
 //! [`PiecewiseLinearCoupling`]: crate::piecewise_linear::PiecewiseLinearCoupling

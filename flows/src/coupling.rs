@@ -24,13 +24,14 @@
 //!
 //! **Implementation.** Instead of multiplying by b (and feeding the networks
 //! zeros in half their inputs), the layer gathers the two halves as separate
-//! column blocks and puts z back together in the original order. The map is the
-//! same; the networks are half as wide at the input.
+//! column blocks and puts z back together in the original order (a [`Split`],
+//! shared with the spline couplings). The map is the same; the networks are
+//! half as wide at the input.
 
+use crate::conditioner::Split;
 use crate::flow::{zero_logdet, Flow};
 use autograd::{Activation, Float, Mlp, ParamStore, Value};
 use rand::Rng;
-use std::sync::Arc;
 
 /// Affine (RealNVP) or additive (NICE).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,12 +68,8 @@ pub struct NetShape {
 #[derive(Clone, Debug)]
 pub struct Coupling {
     pub kind: CouplingKind,
-    /// Dimensions that pass through and condition (b = 1).
-    condition: Arc<[usize]>,
-    /// Dimensions that are transformed (b = 0).
-    transform: Arc<[usize]>,
-    /// Puts [x_a, x_c] back in the original order of the dimensions.
-    merge: Arc<[usize]>,
+    /// Which dimensions condition and which are transformed (the mask b).
+    pub split: Split,
     pub nets: CouplingNets,
 }
 
@@ -89,17 +86,8 @@ impl Coupling {
         net: NetShape,
         rng: &mut R,
     ) -> Self {
-        let condition: Vec<usize> = (0..mask.len()).filter(|&d| mask[d]).collect();
-        let transform: Vec<usize> = (0..mask.len()).filter(|&d| !mask[d]).collect();
-        assert!(
-            !condition.is_empty() && !transform.is_empty(),
-            "coupling: the mask {mask:?} must keep at least one dimension on each side"
-        );
-        let mut merge = vec![0; mask.len()];
-        for (position, &d) in condition.iter().chain(&transform).enumerate() {
-            merge[d] = position;
-        }
-        let (a, c) = (condition.len(), transform.len());
+        let split = Split::new(mask);
+        let (a, c) = (split.condition.len(), split.transform.len());
         let sizes = |out: usize| -> Vec<usize> {
             std::iter::once(a)
                 .chain(std::iter::repeat_n(net.hidden, net.depth))
@@ -126,33 +114,12 @@ impl Coupling {
                 t: mlp("t", c, store),
             },
         };
-        Coupling {
-            kind,
-            condition: condition.into(),
-            transform: transform.into(),
-            merge: merge.into(),
-            nets,
-        }
+        Coupling { kind, split, nets }
     }
 
     /// Which dimensions condition (the mask b).
     pub fn mask(&self) -> Vec<bool> {
-        let mut m = vec![false; self.merge.len()];
-        for &d in self.condition.iter() {
-            m[d] = true;
-        }
-        m
-    }
-
-    /// The two halves back in the original order of the dimensions (no gather
-    /// when the conditioning dimensions already come first).
-    fn merge_halves<F: Float, V: Value<F>>(&self, a: &V, c: &V) -> V {
-        let joined = V::concat_cols(&[a, c]);
-        if self.merge.iter().enumerate().all(|(i, &j)| i == j) {
-            joined
-        } else {
-            joined.gather_cols(&self.merge)
-        }
+        self.split.mask()
     }
 
     /// (s, t) from the conditioning half; s is None for additive coupling.
@@ -176,7 +143,7 @@ impl Coupling {
             }
             CouplingNets::Shared(net) => {
                 let out = net.forward(store, xa);
-                let c = self.transform.len();
+                let c = self.split.transform.len();
                 (Some(clamp(out.slice_cols(0, c))), out.slice_cols(c, c))
             }
             CouplingNets::TranslationOnly(t) => (None, t.forward(store, xa)),
@@ -186,25 +153,23 @@ impl Coupling {
 
 impl<F: Float> Flow<F> for Coupling {
     fn forward<V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> (V, V) {
-        let xa = x.gather_cols(&self.condition);
-        let xc = x.gather_cols(&self.transform);
+        let (xa, xc) = self.split.halves(x);
         let (s, t) = self.scale_and_shift(store, &xa);
         let (zc, logdet) = match s {
             Some(s) => (xc.mul(&s.exp()).add(&t), s.sum_axis(1, false)),
             None => (xc.add(&t), zero_logdet(x)),
         };
-        (self.merge_halves(&xa, &zc), logdet)
+        (self.split.merge(&xa, &zc), logdet)
     }
 
     fn inverse<V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
-        let za = z.gather_cols(&self.condition);
-        let zc = z.gather_cols(&self.transform);
+        let (za, zc) = self.split.halves(z);
         let (s, t) = self.scale_and_shift(store, &za);
         let (xc, logdet) = match s {
             Some(s) => (zc.sub(&t).mul(&s.neg().exp()), s.sum_axis(1, false).neg()),
             None => (zc.sub(&t), zero_logdet(z)),
         };
-        (self.merge_halves(&za, &xc), logdet)
+        (self.split.merge(&za, &xc), logdet)
     }
 
     fn name(&self) -> String {
