@@ -187,7 +187,9 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         .collect();
     refuse_overwriting_inputs(&inputs, &outputs)?;
     check_writable_dir("--out", &out)?;
-    let (model, store) = load(&args.model)?;
+    let checkpoint = Checkpoint::load(&args.model)?;
+    let ckpt_best_step = checkpoint.result.best_step;
+    let (model, store) = checkpoint.restore::<f64>(&args.model)?;
     if args.data.is_none() && !data_path.exists() {
         fail!(
             "{}: no train.csv beside the checkpoint; give the data to draw with --data FILE.csv",
@@ -213,6 +215,10 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
         &store,
         &points,
         &metrics,
+        figures::Marks {
+            kept_step: Some(ckpt_best_step),
+            entropy: None,
+        },
         args.svg,
         args.seed,
     )?;

@@ -24,6 +24,18 @@ pub const FIGURES: [&str; 6] = [
     "6_layers",
 ];
 
+/// Steps the train curve of figure 5 averages over: minibatch NLLs are noisy.
+const TRAIN_WINDOW: usize = 25;
+
+/// What figure 5 marks besides the curves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Marks {
+    /// The step of the kept model.
+    pub kept_step: Option<usize>,
+    /// The true entropy of the data's density, if known.
+    pub entropy: Option<f64>,
+}
+
 /// Every file name the figures may be written to.
 pub fn file_names(svg: bool) -> Vec<String> {
     let exts: &[&str] = if svg { &["png", "svg"] } else { &["png"] };
@@ -45,6 +57,7 @@ pub fn draw_all(
     store: &ParamStore<f64>,
     data: &Points,
     metrics: &[MetricRow],
+    marks: Marks,
     svg: bool,
     seed: u64,
 ) -> Result<Vec<String>> {
@@ -99,7 +112,13 @@ pub fn draw_all(
 
     let curve = Curve {
         step: metrics.iter().map(|m| m.step as f64).collect(),
-        train: moving_average(&metrics.iter().map(|m| m.train_nll).collect::<Vec<_>>(), 25),
+        train: moving_average(
+            &metrics.iter().map(|m| m.train_nll).collect::<Vec<_>>(),
+            TRAIN_WINDOW,
+        ),
+        train_window: TRAIN_WINDOW,
+        kept_step: marks.kept_step.map(|s| s as f64),
+        entropy: marks.entropy,
         heldout: metrics
             .iter()
             .map(|m| m.heldout_nll.unwrap_or(f64::NAN))

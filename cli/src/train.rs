@@ -197,6 +197,10 @@ fn train<F: Float>(
             &store64,
             &split.train,
             &fitted.metrics,
+            figures::Marks {
+                kept_step: Some(fitted.best_step),
+                entropy: split.entropy,
+            },
             args.svg,
             train_config.seed,
         )?);

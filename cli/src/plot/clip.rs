@@ -6,6 +6,34 @@
 use super::Point;
 use std::ops::Range;
 
+/// A polyline cut where two consecutive points are more than `factor`
+/// times the median step apart. A grid line pulled back through f⁻¹ is
+/// sampled at even steps in the latent plane; where it crosses a region of
+/// almost no density, f⁻¹ throws consecutive samples far apart, and a
+/// straight chord between them would draw structure the map does not have.
+pub(super) fn break_at_jumps(line: &[Point], factor: f64) -> Vec<Vec<Point>> {
+    let step = |a: &Point, b: &Point| ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+    let mut steps: Vec<f64> = line.windows(2).map(|w| step(&w[0], &w[1])).collect();
+    steps.retain(|s| s.is_finite());
+    steps.sort_by(f64::total_cmp);
+    let Some(&median) = steps.get(steps.len() / 2) else {
+        return vec![line.to_vec()];
+    };
+    let mut parts = vec![Vec::new()];
+    for (i, p) in line.iter().enumerate() {
+        let jump = i > 0 && {
+            let d = step(&line[i - 1], p);
+            d.is_nan() || d > factor * median
+        };
+        if jump {
+            parts.push(Vec::new());
+        }
+        parts.last_mut().expect("never empty").push(*p);
+    }
+    parts.retain(|part| part.len() >= 2);
+    parts
+}
+
 /// The parts of `line` inside `x` × `y`, as separate polylines. Non-finite
 /// vertices break the line.
 pub(super) fn clip_polyline(line: &[Point], x: &Range<f64>, y: &Range<f64>) -> Vec<Vec<Point>> {
@@ -80,6 +108,24 @@ fn clip_segment(a: Point, b: Point, x: &Range<f64>, y: &Range<f64>) -> Option<(P
 
 #[cfg(test)]
 mod tests {
+    /// A jump of 50 median steps splits the line there and only there; an
+    /// even line stays whole; a lone point after a jump is dropped (a line
+    /// needs two points).
+    #[test]
+    fn lines_break_at_jumps_only() {
+        let even: Vec<Point> = (0..10).map(|i| [i as f64, 0.0]).collect();
+        assert_eq!(break_at_jumps(&even, 8.0), vec![even.clone()]);
+        let mut jumped = even.clone();
+        for p in &mut jumped[5..] {
+            p[0] += 50.0;
+        }
+        let parts = break_at_jumps(&jumped, 8.0);
+        assert_eq!(parts, vec![jumped[..5].to_vec(), jumped[5..].to_vec()]);
+        let mut lone = even.clone();
+        lone[9][0] += 100.0;
+        assert_eq!(break_at_jumps(&lone, 8.0), vec![even[..9].to_vec()]);
+    }
+
     use super::*;
 
     #[test]

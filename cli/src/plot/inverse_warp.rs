@@ -1,7 +1,7 @@
 //! Figure 4: samples pulled back to data space, over the warped latent grid.
 
 use super::canvas::{render, DrawResult, Figure};
-use super::clip::clip_polyline;
+use super::clip::{break_at_jumps, clip_polyline};
 use super::limits::{finite, robust_limits};
 use super::scatter::{
     axes, count_note, draw_points, empty_note, heading, outside, split_heading, Aspect, Axes,
@@ -11,6 +11,9 @@ use super::{Format, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
+
+/// A grid line is broken where one step is this many times its median step.
+const JUMP: f64 = 8.0;
 
 /// Draws model samples `x = f⁻¹(z)` (orange dots) over `grid_lines`: the
 /// images under f⁻¹ of horizontal and vertical lines of the latent plane,
@@ -68,8 +71,8 @@ impl Figure for InverseWarp<'_> {
         // dots stand out against.
         let (vx, vy) = (chart.x_range(), chart.y_range());
         let line_style = faded(GUIDE, 0.55).stroke_width(1);
-        for line in self.grid_lines {
-            for part in clip_polyline(line, &vx, &vy) {
+        for piece in self.grid_lines.iter().flat_map(|l| break_at_jumps(l, JUMP)) {
+            for part in clip_polyline(&piece, &vx, &vy) {
                 chart.draw_series(LineSeries::new(
                     part.into_iter().map(|p| (p[0], p[1])),
                     line_style,

@@ -72,4 +72,10 @@ pub struct Curve {
     pub step: Vec<f64>,
     pub train: Vec<f64>,
     pub heldout: Vec<f64>,
+    /// Steps the train values are a moving average over (1: raw values).
+    pub train_window: usize,
+    /// The step whose model was kept, marked with a vertical line.
+    pub kept_step: Option<f64>,
+    /// The true density's entropy, the floor of the held-out NLL, if known.
+    pub entropy: Option<f64>,
 }

@@ -218,6 +218,9 @@ fn training_curve_draws() {
         step,
         train,
         heldout,
+        train_window: 25,
+        kept_step: Some(150.0),
+        entropy: Some(1.0),
     };
     let dir = out_dir();
     for (format, ext) in [(Format::Png, "png"), (Format::Svg, "svg")] {
@@ -226,8 +229,7 @@ fn training_curve_draws() {
     assert_looks_drawn(&dir.join("5-training-curve.png"));
     let bad = Curve {
         step: vec![0.0],
-        train: vec![],
-        heldout: vec![],
+        ..Curve::default()
     };
     assert!(training_curve(&dir.join("never.png"), Format::Png, &bad).is_err());
 }
@@ -282,7 +284,9 @@ fn empty_inputs_do_not_panic() {
     let one = Curve {
         step: vec![3.0],
         train: vec![f64::NAN],
-        heldout: vec![],
+        kept_step: Some(3.0),
+        entropy: Some(f64::NAN),
+        ..Curve::default()
     };
     training_curve(&p("5b.png"), Format::Png, &one).unwrap();
     layer_panels(&p("6.png"), Format::Png, &[]).unwrap();

@@ -4,7 +4,7 @@ use super::canvas::{render, DrawResult, Figure};
 use super::clip::clip_polyline;
 use super::limits::{quantile, sorted_finite, widen};
 use super::scatter::{axes, empty_note, heading, split_heading, Aspect, Axes, Chart};
-use super::style::{text, DATA, INK, MODEL, TICKS, TITLE};
+use super::style::{text, DATA, GUIDE, INK, MODEL, TICKS, TITLE};
 use super::{Curve, Format, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,8 +18,10 @@ const WARM_UP: f64 = 0.05;
 /// matters. Clipped parts of the curve run off the top of the plot.
 const TOP_QUANTILE: f64 = 0.99;
 
-/// Draws train NLL (blue line) and held-out NLL (orange line with dots) in
-/// nats per point against the training step, with a legend.
+/// Draws train NLL (blue line, a moving average) and held-out NLL (orange
+/// line with dots) in nats per point against the training step, with a
+/// legend; a grey line at the true entropy where it is known, and a dark
+/// vertical line at the step of the kept model.
 ///
 /// `heldout` is NaN at steps where it was not evaluated (or empty if it never
 /// was): its line joins the steps that have a value. Other non-finite values
@@ -58,7 +60,12 @@ impl TrainingCurve<'_> {
                 .into_iter()
                 .chain(tail(&self.curve.heldout)),
         );
-        let all = sorted_finite(self.curve.train.iter().chain(&self.curve.heldout).copied());
+        let floor = self.curve.entropy.filter(|h| h.is_finite());
+        let all = sorted_finite(
+            (self.curve.train.iter().chain(&self.curve.heldout))
+                .copied()
+                .chain(floor),
+        );
         match (all.first(), late.is_empty()) {
             (None, _) => 0.0..1.0,
             (Some(&lo), true) => widen(lo, *all.last().unwrap_or(&lo), 0.1),
@@ -93,9 +100,38 @@ impl Figure for TrainingCurve<'_> {
         };
         let mut chart = axes(&body, &spec)?;
 
-        draw_line(&mut chart, &train, DATA, "train", false)?;
+        let train_label = match self.curve.train_window {
+            0 | 1 => "train (minibatch NLL)".to_string(),
+            w => format!("train (moving average over {w} steps)"),
+        };
+        draw_line(&mut chart, &train, DATA, &train_label, false)?;
         if !heldout.is_empty() {
             draw_line(&mut chart, &heldout, MODEL, "held-out", true)?;
+        }
+        let (xs, ys) = (chart.x_range(), chart.y_range());
+        if let Some(h) = self.curve.entropy.filter(|h| ys.contains(h)) {
+            let floor = [[xs.start, h], [xs.end, h]];
+            draw_line(
+                &mut chart,
+                &floor,
+                GUIDE,
+                &format!("true entropy {h:.4} (the floor)"),
+                false,
+            )?;
+        }
+        if let Some(k) = self
+            .curve
+            .kept_step
+            .filter(|k| xs.contains(k) || *k == xs.end)
+        {
+            let mark = [[k, ys.start], [k, ys.end]];
+            draw_line(
+                &mut chart,
+                &mark,
+                INK,
+                &format!("kept model (step {k})"),
+                false,
+            )?;
         }
         if train.is_empty() && heldout.is_empty() {
             empty_note(&chart, "no finite values")?;
