@@ -165,6 +165,9 @@ pub struct TrainArgs {
     /// Skip the figures.
     #[arg(long)]
     pub no_plots: bool,
+    /// Also write 7_flow.gif: the data flowing through the flow, layer by layer (2-D data).
+    #[arg(long)]
+    pub animate: bool,
 }
 
 fn steps_help() -> String {

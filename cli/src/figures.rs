@@ -36,6 +36,33 @@ pub struct Marks {
     pub entropy: Option<f64>,
 }
 
+/// The animation `--animate` writes: the data flowing layer by layer.
+pub const ANIMATION: &str = "7_flow.gif";
+
+/// At most this many points move in the animation: enough to see the shape,
+/// few enough to keep the file at a few hundred kilobytes.
+const ANIMATED_POINTS: usize = 1500;
+
+/// Stages the GIF of the data flowing through `model` (2-D data only) and
+/// returns its file name.
+pub fn animate(
+    staging: &mut Staging,
+    dir: &Path,
+    model: &FlowModel,
+    store: &ParamStore<f64>,
+    data: &Points,
+) -> Result<Option<String>> {
+    if data.dim != 2 || signals::interrupted() {
+        return Ok(None);
+    }
+    let some = data.select(&(0..data.rows().min(ANIMATED_POINTS)).collect::<Vec<_>>());
+    let stages = layer_stages(model, store, &some.to_tensor());
+    staging.by_path(&dir.join(ANIMATION), |tmp| {
+        plot::layer_flow(tmp, &stages).map_err(|e| CliError::new(e.to_string()))
+    })?;
+    Ok(Some(ANIMATION.to_string()))
+}
+
 /// Every file name the figures may be written to.
 pub fn file_names(svg: bool) -> Vec<String> {
     let exts: &[&str] = if svg { &["png", "svg"] } else { &["png"] };

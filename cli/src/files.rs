@@ -76,8 +76,16 @@ impl StagedFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let prefix = format!(".{name}{MARK}{}-", std::process::id());
-        let named = tempfile::Builder::new()
-            .prefix(&prefix)
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        // tempfile makes files private (0600); an output should get the mode
+        // any new file gets (0666 less the umask), like one `File::create` makes.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let named = builder
             .tempfile_in(dir)
             .map_err(|e| cannot_write(dest, e))?;
         let (file, temp) = named.into_parts();

@@ -60,6 +60,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 fn run_files(args: &TrainArgs) -> Vec<String> {
     let mut files: Vec<String> = RUN_FILES.map(String::from).to_vec();
     files.extend(figures::file_names(args.svg));
+    if args.animate {
+        files.push(figures::ANIMATION.to_string());
+    }
     files
 }
 
@@ -203,6 +206,16 @@ fn train<F: Float>(
             },
             args.svg,
             train_config.seed,
+        )?);
+    }
+    if finished && args.animate {
+        let data = &split.train;
+        files.extend(figures::animate(
+            &mut staging,
+            &args.out,
+            &model,
+            &store64,
+            data,
         )?);
     }
     staging.commit()?;

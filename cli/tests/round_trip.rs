@@ -728,3 +728,26 @@ fn bench_prints_its_json() {
     );
     assert_eq!(json["precision"], "f32");
 }
+
+/// `--animate` writes 7_flow.gif: a looping GIF whose frames rest on each
+/// stage (data, standardized, after each of the 2 layers: 4 stages) and
+/// glide between them, all of one size.
+#[test]
+fn animate_writes_a_gif_of_every_stage() {
+    let dir = fresh_dir("round_trip", "animate");
+    let mut args = vec!["train", "--points", "300", "--out", "run", "--animate"];
+    args.extend_from_slice(TINY);
+    cli_ok(&dir, &args);
+    let file = std::fs::File::open(dir.join("run/7_flow.gif")).expect("a GIF");
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options.read_info(file).expect("a valid GIF");
+    let (w, h) = (decoder.width(), decoder.height());
+    let mut frames = 0;
+    while let Some(frame) = decoder.read_next_frame().expect("decodable frames") {
+        assert_eq!((frame.width, frame.height), (w, h));
+        frames += 1;
+    }
+    // 4 stages at rest (6 frames each) and 3 glides (9 frames each).
+    assert_eq!(frames, 4 * 6 + 3 * 9);
+}

@@ -46,21 +46,21 @@ impl LayerPanels<'_> {
     fn panel_width(&self) -> u32 {
         (1200 / self.columns() as u32).min(420)
     }
+}
 
-    /// A colour per point, from its x₁ in the first stage; None if the stages
-    /// do not line up point for point.
-    fn colours(&self) -> Option<Vec<RGBColor>> {
-        let first = &self.stages.first()?.1;
-        if self.stages.iter().any(|(_, p)| p.len() != first.len()) {
-            return None;
-        }
-        let range = robust_range(finite(first).map(|p| p[0]));
-        let colour = |x: f64| {
-            // Stop short of viridis' top, a pale yellow that vanishes on white.
-            viridis(0.85 * (x - range.start) / (range.end - range.start))
-        };
-        Some(first.iter().map(|p| colour(p[0])).collect())
+/// A colour per point, from its x₁ in the first stage; None if the stages
+/// do not line up point for point.
+pub(super) fn colours_by_first_x(stages: &[(String, Vec<Point>)]) -> Option<Vec<RGBColor>> {
+    let first = &stages.first()?.1;
+    if stages.iter().any(|(_, p)| p.len() != first.len()) {
+        return None;
     }
+    let range = robust_range(finite(first).map(|p| p[0]));
+    let colour = |x: f64| {
+        // Stop short of viridis' top, a pale yellow that vanishes on white.
+        viridis(0.85 * (x - range.start) / (range.end - range.start))
+    };
+    Some(first.iter().map(|p| colour(p[0])).collect())
 }
 
 impl Figure for LayerPanels<'_> {
@@ -76,7 +76,7 @@ impl Figure for LayerPanels<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
         let (head, body) = split_heading(root, TITLE, true);
-        let colours = self.colours();
+        let colours = colours_by_first_x(self.stages);
         let cells = body.split_evenly((self.rows(), self.columns()));
         for (cell, (name, points)) in cells.iter().zip(self.stages) {
             let (title, area) = split_heading(cell, PANEL_TITLE, false);

@@ -13,6 +13,7 @@
 //!   handful of outliers cannot squash the rest of a cloud into a corner;
 //! - text uses a font bundled in the binary (see `font.rs`): no system fonts.
 
+mod animation;
 mod canvas;
 mod clip;
 mod data_vs_samples;
@@ -30,6 +31,7 @@ mod training_curve;
 #[cfg(test)]
 mod tests;
 
+pub use self::animation::layer_flow;
 pub use self::data_vs_samples::data_vs_samples;
 pub use self::density::density;
 pub use self::error::PlotError;

@@ -1,0 +1,145 @@
+//! The flow in motion: an animated GIF of the data flowing through the model
+//! layer by layer, from x to z.
+//!
+//! Each stage (the data, the standardized data, the data after each layer)
+//! is held for a moment, and between two stages every point glides along the
+//! straight line from where it was to where the next layer puts it. The axes
+//! are the same in every frame, so what moves is the data, not the view;
+//! each point keeps its colour (its x₁ in the data) throughout, as in
+//! figure 6.
+
+use super::canvas::DrawResult;
+use super::error::PlotError;
+use super::font::register_fonts;
+use super::layer_panels::colours_by_first_x;
+use super::limits::{finite, robust_range, widen};
+use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes};
+use super::style::{DATA, TITLE};
+use super::Point;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Frame size in pixels: small enough that the file stays small.
+const SIZE: (u32, u32) = (600, 620);
+/// Frames spent gliding from one stage to the next, and resting on each.
+const GLIDE: usize = 10;
+const REST: usize = 6;
+/// Hundredths of a second per frame.
+const DELAY: u16 = 6;
+
+/// Writes the GIF of `stages` (name, points; every stage with the same
+/// points in the same order) to `path`.
+pub fn layer_flow(path: &Path, stages: &[(String, Vec<Point>)]) -> Result<(), PlotError> {
+    register_fonts();
+    let fail = |e: &dyn std::fmt::Display| PlotError::at(path, e);
+    if stages.is_empty() {
+        return Err(fail(&"no stages to animate"));
+    }
+    let (x, y) = shared_limits(stages);
+    let colours = colours_by_first_x(stages);
+    let (w, h) = SIZE;
+    let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(&e))?);
+    let mut encoder = gif::Encoder::new(file, w as u16, h as u16, &[]).map_err(|e| fail(&e))?;
+    encoder
+        .set_repeat(gif::Repeat::Infinite)
+        .map_err(|e| fail(&e))?;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    for frame in frames(stages) {
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            draw_frame(&root, &frame, &x, &y, colours.as_deref()).map_err(|e| fail(&e))?;
+            root.present().map_err(|e| fail(&e))?;
+        }
+        // Quantized to 256 colours (NeuQuant); speed 10 of 30 is plenty for
+        // dots on white.
+        let mut gif_frame = gif::Frame::from_rgb_speed(w as u16, h as u16, &rgb, 10);
+        gif_frame.delay = DELAY;
+        encoder.write_frame(&gif_frame).map_err(|e| fail(&e))?;
+    }
+    Ok(())
+}
+
+/// One frame: a title and the points.
+struct Frame {
+    title: String,
+    points: Vec<Point>,
+}
+
+/// Every frame: each stage at rest, and the glides between stages, eased
+/// (smoothstep) so the motion starts and stops gently.
+fn frames(stages: &[(String, Vec<Point>)]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for (k, (name, points)) in stages.iter().enumerate() {
+        for _ in 0..REST {
+            out.push(Frame {
+                title: name.clone(),
+                points: points.clone(),
+            });
+        }
+        let Some((next_name, next)) = stages.get(k + 1) else {
+            break;
+        };
+        for i in 1..GLIDE {
+            let t = i as f64 / GLIDE as f64;
+            let s = t * t * (3.0 - 2.0 * t);
+            let points = points
+                .iter()
+                .zip(next)
+                .map(|(a, b)| [a[0] + s * (b[0] - a[0]), a[1] + s * (b[1] - a[1])])
+                .collect();
+            out.push(Frame {
+                title: format!("{name} → {next_name}"),
+                points,
+            });
+        }
+    }
+    out
+}
+
+/// Limits that hold every stage's points (robustly: a few far outliers do
+/// not shrink the rest to a dot).
+fn shared_limits(stages: &[(String, Vec<Point>)]) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let all: Vec<Point> = stages.iter().flat_map(|(_, p)| finite(p)).collect();
+    let x = robust_range(all.iter().map(|p| p[0]));
+    let y = robust_range(all.iter().map(|p| p[1]));
+    // A square view: the latent space is round.
+    let half = 0.5 * (x.end - x.start).max(y.end - y.start);
+    let (cx, cy) = (0.5 * (x.start + x.end), 0.5 * (y.start + y.end));
+    (
+        widen(cx - half, cx + half, 0.0),
+        widen(cy - half, cy + half, 0.0),
+    )
+}
+
+fn draw_frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    x: &std::ops::Range<f64>,
+    y: &std::ops::Range<f64>,
+    colours: Option<&[RGBColor]>,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let (head, body) = split_heading(root, TITLE, true);
+    let spec = Axes {
+        x: x.clone(),
+        y: y.clone(),
+        x_name: "",
+        y_name: "",
+        aspect: Aspect::EqualByRange,
+        grid: true,
+        compact: true,
+    };
+    let mut chart = axes(&body, &spec)?;
+    let coloured = frame.points.iter().enumerate().map(|(i, p)| {
+        let colour = colours.map_or(DATA, |c| c[i]);
+        (*p, colour)
+    });
+    draw_points(&mut chart, coloured, frame.points.len())?;
+    heading(
+        &head,
+        &frame.title,
+        TITLE,
+        Some("the data flowing through the flow, x → z; colour: each point's x₁"),
+    )
+}
