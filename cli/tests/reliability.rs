@@ -199,6 +199,14 @@ fn a_planted_symlink_is_not_followed() {
         meta.file_type().is_file(),
         "model.json is a file of its own now"
     );
+    // Staged outputs get the mode any new file gets here (not tempfile's 0600).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(dir.join("plain.txt"), "x").unwrap();
+    let plain = std::fs::metadata(dir.join("plain.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(meta.permissions().mode() & 0o777, plain & 0o777);
 }
 
 /// Case 5: a write error on standard output is an error (`> /dev/full`),
