@@ -44,9 +44,7 @@
 //! deliberately broken layer, which is why the checks are functions returning
 //! `Result`.
 
-use autograd::{
-    jacobian, log_abs_det, Activation, Float, Mlp, ParamId, ParamStore, Tape, Tensor, Value,
-};
+use autograd::{jacobian, log_abs_det, Activation, Float, Mlp, ParamId, ParamStore, Tensor, Value};
 use flows::coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 use flows::data::ToyData;
 use flows::model::standard_normal;
@@ -58,6 +56,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tests::{activation, check_tape_matches_tensor, per_sample, random_mask, within};
 
 // ---------------------------------------------------------------------------
 // Tolerances
@@ -256,19 +255,6 @@ impl Skewed {
     }
 }
 
-/// Activations of the coupling networks. The Jacobian checks use only smooth
-/// ones: a ReLU kink within h of a point would spoil the central difference.
-fn activation<R: Rng>(rng: &mut R, smooth: bool) -> Activation {
-    let all = [
-        Activation::Tanh,
-        Activation::Softplus,
-        Activation::Sigmoid,
-        Activation::Relu,
-    ];
-    let choices = if smooth { &all[..3] } else { &all[..] };
-    choices[rng.random_range(0..choices.len())]
-}
-
 /// The soft clamp c of an affine coupling: 1 (the reference's plain tanh,
 /// which has a path of its own) a quarter of the time, else from 0.5 to 3.
 fn random_clamp<R: Rng>(rng: &mut R) -> f64 {
@@ -276,16 +262,6 @@ fn random_clamp<R: Rng>(rng: &mut R) -> f64 {
         1.0
     } else {
         rng.random_range(0.5..3.0)
-    }
-}
-
-/// A mask with at least one dimension on each side.
-fn random_mask<R: Rng>(d: usize, rng: &mut R) -> Vec<bool> {
-    loop {
-        let mask: Vec<bool> = (0..d).map(|_| rng.random_bool(0.5)).collect();
-        if mask.iter().any(|&b| b) && mask.iter().any(|&b| !b) {
-            return mask;
-        }
     }
 }
 
@@ -563,21 +539,6 @@ fn build_model(kind: FlowKind, mixing: Mixing, case: &Case, smooth: bool) -> Bui
 // The checks, as functions returning the worst error found or what went wrong
 // ---------------------------------------------------------------------------
 
-/// A log-det as one number per sample: shape `[n]` as it is, shape `[]` (a
-/// constant Jacobian) broadcast to all `n`. Any other shape is an error.
-fn per_sample<F: Float>(logdet: &Tensor<F>, n: usize) -> Result<Vec<f64>, String> {
-    match logdet.shape() {
-        [] => Ok(vec![logdet.item().to_f64(); n]),
-        [m] if *m == n => Ok(logdet.to_f64_vec()),
-        shape => Err(format!("log-det of shape {shape:?} for {n} samples")),
-    }
-}
-
-/// `error ≤ tol`, and false for NaN: a NaN is never within tolerance.
-fn within(error: f64, tol: f64) -> bool {
-    error <= tol
-}
-
 /// How far a round trip `start → middle → end` missed: per row,
 /// max |end − start| over max(1, |start|, |middle|), the largest number the
 /// row passed through; the worst row. A NaN or an infinity anywhere in a row
@@ -681,37 +642,6 @@ fn check_inverse_log_det<L: Flow<f64>>(
         worst = worst.max(error);
     }
     Ok(worst)
-}
-
-/// Forward and inverse recorded on a tape give the same outputs and log-dets,
-/// bit for bit, as on plain tensors.
-fn check_tape_matches_tensor<F: Float, L: Flow<F>>(
-    flow: &L,
-    store: &ParamStore<F>,
-    x: &Tensor<F>,
-) -> Result<(), String> {
-    let tape = Tape::new();
-    let xv = tape.constant(x);
-    let directions = [
-        ("forward", flow.forward(store, x), {
-            let (z, ld) = flow.forward(store, &xv);
-            (z.value(), ld.value())
-        }),
-        ("inverse", flow.inverse(store, x), {
-            let (z, ld) = flow.inverse(store, &xv);
-            (z.value(), ld.value())
-        }),
-    ];
-    for (direction, (plain_out, plain_ld), (taped_out, taped_ld)) in directions {
-        if plain_out != taped_out || plain_ld != taped_ld {
-            return Err(format!(
-                "{}: {direction}: tensor path gives {plain_out:?}, {plain_ld:?}; \
-                 tape gives {taped_out:?}, {taped_ld:?}",
-                flow.name()
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// A composition's output is its parts applied in turn (bit for bit: the same

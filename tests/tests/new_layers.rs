@@ -69,8 +69,7 @@
 //! broken MADE masks.
 
 use autograd::{
-    gradcheck, jacobian, log_abs_det, Activation, Float, ParamId, ParamStore, Tape, Tensor, Value,
-    Var,
+    gradcheck, jacobian, log_abs_det, Float, ParamId, ParamStore, Tape, Tensor, Value, Var,
 };
 use flows::autoregressive::{AutoregressiveKind, MaskedAutoregressive};
 use flows::made::{degree_mask, Made};
@@ -84,6 +83,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
+use tests::{activation, check_tape_matches_tensor, per_sample, random_mask, within};
 
 // ---------------------------------------------------------------------------
 // Tolerances
@@ -257,29 +257,6 @@ struct Built {
     /// N(0, 1)
     x32: Tensor<f32>,
     z32: Tensor<f32>,
-}
-
-/// Smooth activations only for the central-difference checks: a ReLU kink
-/// within a step of a point would spoil them.
-fn activation<R: Rng>(rng: &mut R, smooth: bool) -> Activation {
-    let all = [
-        Activation::Tanh,
-        Activation::Softplus,
-        Activation::Sigmoid,
-        Activation::Relu,
-    ];
-    let choices = if smooth { &all[..3] } else { &all[..] };
-    choices[rng.random_range(0..choices.len())]
-}
-
-/// A mask with at least one dimension on each side.
-fn random_mask<R: Rng>(d: usize, rng: &mut R) -> Vec<bool> {
-    loop {
-        let mask: Vec<bool> = (0..d).map(|_| rng.random_bool(0.5)).collect();
-        if mask.iter().any(|&b| b) && mask.iter().any(|&b| !b) {
-            return mask;
-        }
-    }
 }
 
 fn random_order<R: Rng>(d: usize, rng: &mut R) -> Vec<usize> {
@@ -472,19 +449,6 @@ fn norm(a: &Tensor<f64>) -> f64 {
 // The checks, each returning the worst error or what went wrong
 // ---------------------------------------------------------------------------
 
-fn per_sample<F: Float>(logdet: &Tensor<F>, n: usize) -> Result<Vec<f64>, String> {
-    match logdet.shape() {
-        [] => Ok(vec![logdet.item().to_f64(); n]),
-        [m] if *m == n => Ok(logdet.to_f64_vec()),
-        shape => Err(format!("log-det of shape {shape:?} for {n} samples")),
-    }
-}
-
-/// `error ≤ tol`, and false for NaN.
-fn within(error: f64, tol: f64) -> bool {
-    error <= tol
-}
-
 /// Per row, max |end − start| over max(1, |start|, |middle|) times the row's
 /// stretch; the worst row. A NaN or an infinity counts as infinitely far.
 fn round_trip_error<F: Float>(
@@ -667,35 +631,6 @@ fn check_inverse_log_det<L: Flow<f64>>(
         worst = worst.max(error);
     }
     Ok(worst)
-}
-
-fn check_tape_matches_tensor<F: Float, L: Flow<F>>(
-    flow: &L,
-    store: &ParamStore<F>,
-    x: &Tensor<F>,
-) -> Result<(), String> {
-    let tape = Tape::new();
-    let xv = tape.constant(x);
-    let directions = [
-        ("forward", flow.forward(store, x), {
-            let (z, ld) = flow.forward(store, &xv);
-            (z.value(), ld.value())
-        }),
-        ("inverse", flow.inverse(store, x), {
-            let (z, ld) = flow.inverse(store, &xv);
-            (z.value(), ld.value())
-        }),
-    ];
-    for (direction, (plain_out, plain_ld), (taped_out, taped_ld)) in directions {
-        if plain_out != taped_out || plain_ld != taped_ld {
-            return Err(format!(
-                "{}: {direction}: tensor path gives {plain_out:?}, {plain_ld:?}; \
-                 tape gives {taped_out:?}, {taped_ld:?}",
-                flow.name()
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Which Jacobian entries an autoregressive map may have: output o may
