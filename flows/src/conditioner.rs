@@ -86,6 +86,25 @@ impl Split {
         }
     }
 
+    /// The pattern of every elementwise coupling, in either direction: the
+    /// conditioning half passes through and, through `net`, gives the raw
+    /// parameters with which `transform` maps the other half elementwise;
+    /// `transform` returns the mapped half and each element's log-slope, and
+    /// the log-det is their sum per sample (the Jacobian is triangular with
+    /// those slopes on the diagonal).
+    pub fn couple<F: Float, V: Value<F>>(
+        &self,
+        store: &ParamStore<F>,
+        net: &Mlp,
+        v: &V,
+        transform: impl FnOnce(&V, &V) -> (V, V),
+    ) -> (V, V) {
+        let (va, vc) = self.halves(v);
+        let raw = net.forward(store, &va);
+        let (out, log_slope) = transform(&vc, &raw);
+        (self.merge(&va, &out), log_slope.sum_axis(1, false))
+    }
+
     /// The network from the conditioning half to `per_dim` parameters for each
     /// transformed dimension, laid out dimension by dimension (columns
     /// `j·per_dim .. (j+1)·per_dim` belong to transformed dimension j), so that

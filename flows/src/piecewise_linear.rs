@@ -191,17 +191,15 @@ impl PiecewiseLinearCoupling {
 
 impl<F: Float> Flow<F> for PiecewiseLinearCoupling {
     fn forward<V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> (V, V) {
-        let (xa, xc) = self.split.halves(x);
-        let raw = self.net.forward(store, &xa);
-        let (zc, log_slope) = self.transform.forward(&xc, &raw);
-        (self.split.merge(&xa, &zc), log_slope.sum_axis(1, false))
+        self.split.couple(store, &self.net, x, |xc, raw| {
+            self.transform.forward(xc, raw)
+        })
     }
 
     fn inverse<V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
-        let (za, zc) = self.split.halves(z);
-        let raw = self.net.forward(store, &za);
-        let (xc, log_slope) = self.transform.inverse(&zc, &raw);
-        (self.split.merge(&za, &xc), log_slope.sum_axis(1, false))
+        self.split.couple(store, &self.net, z, |zc, raw| {
+            self.transform.inverse(zc, raw)
+        })
     }
 
     fn name(&self) -> String {
