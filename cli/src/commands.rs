@@ -54,11 +54,7 @@ impl Sink {
 
     fn finish(self) -> Result<()> {
         match self {
-            Sink::File(f) => {
-                let mut staging = Staging::new();
-                staging.add(f)?;
-                staging.commit()
-            }
+            Sink::File(f) => f.commit(),
             Sink::Stdout(mut out) => out.flush().map_err(stdout_error),
         }
     }
@@ -133,7 +129,6 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     {
         signals::check("while evaluating")?;
         let log_p = evaluate::log_prob(&model, &store, &chunk.to_tensor::<f64>());
-        let mut text = String::with_capacity(log_p.len() * 20);
         for (k, l) in log_p.iter().enumerate() {
             if !l.is_finite() {
                 fail!(
@@ -142,19 +137,16 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
                 );
             }
             sum -= l;
-            text.push_str(&format!("{}\n", -l));
-        }
-        if let Some(f) = per_point.as_mut() {
-            f.write_all(text.as_bytes()).map_err(write_error)?;
+            if let Some(f) = per_point.as_mut() {
+                writeln!(f, "{}", -l).map_err(write_error)?;
+            }
         }
         n += log_p.len();
         progress.update(n);
     }
     progress.finish();
     if let Some(f) = per_point {
-        let mut staging = Staging::new();
-        staging.add(f)?;
-        staging.commit()?;
+        f.commit()?;
     }
     let nll = sum / n as f64;
     if args.json {

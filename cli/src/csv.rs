@@ -249,10 +249,13 @@ pub fn header_line(dim: usize, header: Option<&[String]>) -> String {
 /// One line per point; `{v}` writes the shortest text that reads back as
 /// exactly the same f64.
 pub fn rows_text(points: &Points) -> String {
+    use std::fmt::Write as _;
     let mut s = String::with_capacity(points.data.len() * 12);
     for i in 0..points.rows() {
-        let row: Vec<String> = points.row(i).iter().map(|v| format!("{v}")).collect();
-        s.push_str(&row.join(","));
+        for (j, v) in points.row(i).iter().enumerate() {
+            let sep = if j == 0 { "" } else { "," };
+            write!(s, "{sep}{v}").expect("writing to a String cannot fail");
+        }
         s.push('\n');
     }
     s

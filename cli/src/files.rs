@@ -102,6 +102,13 @@ impl StagedFile {
         &self.temp
     }
 
+    /// Finishes this one output and renames it into place.
+    pub fn commit(self) -> Result<()> {
+        let mut staging = Staging::new();
+        staging.add(self)?;
+        staging.commit()
+    }
+
     /// Flushes and syncs the content: after this, only the rename is left.
     fn finish(mut self) -> Result<(TempPath, PathBuf)> {
         let dest = self.dest.clone();

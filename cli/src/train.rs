@@ -29,17 +29,15 @@ use std::path::{Path, PathBuf};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     // Settings that do not depend on the data are checked before reading it.
-    args.train_config(0).validate().map_err(flag_error)?;
+    let before_data = args.train_config(0);
+    before_data.validate().map_err(flag_error)?;
     check_outputs(args)?;
     if let Some(threads) = args.threads {
         autograd::set_threads(threads)
             .map_err(|e| CliError::new(format!("--threads {threads}: {e}")))?;
     }
-    let mut rng = TrainConfig {
-        seed: args.seed(),
-        ..TrainConfig::default()
-    }
-    .rng();
+    // One generator for the data, the split and the minibatches.
+    let mut rng = before_data.rng();
     let split = train_data::load(args, &mut rng)?;
     signals::check("while reading the data: nothing was written")?;
     let n = split.train.rows();

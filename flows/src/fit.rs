@@ -254,17 +254,10 @@ impl Judge {
     fn score(&self, log_p: &[f64]) -> (f64, f64) {
         let n = log_p.len().max(1) as f64;
         let all = -log_p.iter().sum::<f64>() / n;
-        let kept: Vec<f64> = log_p
-            .iter()
-            .zip(&self.counted)
+        let (kept, sum) = (log_p.iter().zip(&self.counted))
             .filter(|(_, &c)| c)
-            .map(|(l, _)| -l)
-            .collect();
-        let score = if kept.is_empty() {
-            all
-        } else {
-            kept.iter().sum::<f64>() / kept.len() as f64
-        };
+            .fold((0usize, 0.0), |(k, s), (l, _)| (k + 1, s - l));
+        let score = if kept == 0 { all } else { sum / kept as f64 };
         // A NaN score must never win a comparison.
         (all, if score.is_nan() { f64::INFINITY } else { score })
     }
