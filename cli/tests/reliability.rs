@@ -3,23 +3,10 @@
 //! against; together they are the cases of the reliability issue.
 
 mod common;
-use common::{assert_no_temporaries, cli, fresh_dir};
+use common::{assert_no_temporaries, cli, fresh_dir, TINY};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-/// A training run that takes well under a second.
-const TINY: &[&str] = &[
-    "--steps",
-    "30",
-    "--layers",
-    "2",
-    "--hidden",
-    "8",
-    "--eval-every",
-    "10",
-    "--no-plots",
-];
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -42,11 +29,12 @@ fn ok(out: &Output) {
     assert!(out.status.success(), "stderr: {}", stderr(out));
 }
 
-/// `cli train --points 300 TINY… --out out extra…` in `dir`, where a flag in
+/// `cli train --points 300 --out out TINY… --no-plots extra…` in `dir`, where a flag in
 /// `extra` replaces the default one (and `--epochs` replaces `--steps`).
 fn train(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let mut defaults = vec!["--points", "300", "--out", out];
     defaults.extend_from_slice(TINY);
+    defaults.push("--no-plots");
     let mut args = vec!["train"];
     let overridden =
         |flag: &str| extra.contains(&flag) || (flag == "--steps" && extra.contains(&"--epochs"));

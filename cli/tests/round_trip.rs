@@ -8,7 +8,7 @@
 //! read afterwards; every test writes into its own fresh folder.
 
 mod common;
-use common::{cli, fresh_dir};
+use common::{cli, fresh_dir, TINY};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -17,17 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-/// Flags of a training run that takes well under a second.
-const TINY: &[&str] = &[
-    "--steps",
-    "30",
-    "--layers",
-    "2",
-    "--hidden",
-    "8",
-    "--eval-every",
-    "10",
-];
 const STEPS: usize = 30;
 const EVAL_EVERY: usize = 10;
 

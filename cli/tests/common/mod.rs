@@ -3,6 +3,20 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Flags of a training run that takes well under a second (30 steps of a
+/// 2-layer, 8-wide flow, the held-out NLL every 10 steps).
+#[allow(dead_code)]
+pub const TINY: &[&str] = &[
+    "--steps",
+    "30",
+    "--layers",
+    "2",
+    "--hidden",
+    "8",
+    "--eval-every",
+    "10",
+];
+
 /// A fresh, empty folder `<target tmp>/<group>/<name>` for one test or fixture.
 pub fn fresh_dir(group: &str, name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
