@@ -45,8 +45,14 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     train_config.validate().map_err(flag_error)?;
     let flow_config = args.flow_config(split.train.dim, n);
     flow_config.validate().map_err(flag_error)?;
+    flow_config
+        .check_precision(args.precision)
+        .map_err(flag_error)?;
+    train_config
+        .check_precision(args.precision)
+        .map_err(flag_error)?;
     if args.precision == Precision::F32 {
-        check_fits_f32(&flow_config, &train_config, &split)?;
+        check_data_fits_f32(&split)?;
     }
     match args.precision {
         Precision::F32 => train::<f32>(args, flow_config, &train_config, split, rng),
@@ -84,22 +90,9 @@ fn check_outputs(args: &TrainArgs) -> Result<()> {
     check_writable_dir("--out", &args.out)
 }
 
-/// Values that f32 cannot hold (they would become infinite or 0 and fail
-/// later with a confusing message) are refused with a pointer to f64.
-fn check_fits_f32(flow: &FlowConfig, train: &TrainConfig, split: &Split) -> Result<()> {
-    let tiny = |v: f64| v != 0.0 && (v as f32) == 0.0;
-    if tiny(flow.clamp) {
-        fail!(
-            "--clamp {}: rounds to 0 in f32; use a larger clamp or --precision f64",
-            flow.clamp
-        );
-    }
-    if tiny(train.lr) {
-        fail!(
-            "--lr {}: rounds to 0 in f32; use a larger rate or --precision f64",
-            train.lr
-        );
-    }
+/// Data that f32 cannot hold (it would become infinite and fail later with
+/// a confusing message) is refused with a pointer to f64.
+fn check_data_fits_f32(split: &Split) -> Result<()> {
     for (name, points) in [("training", &split.train), ("held-out", &split.heldout)] {
         if let Some(v) = points.data.iter().find(|v| v.abs() > f32::MAX as f64) {
             fail!(

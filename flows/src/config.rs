@@ -119,6 +119,55 @@ impl Named for Mixing {
     }
 }
 
+/// The float type a model is trained in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+impl Named for Precision {
+    const WHAT: &'static str = "precision";
+    const ALL: &'static [Self] = &[Precision::F32, Precision::F64];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            Precision::F32 => "single precision: twice the numbers per SIMD lane",
+            Precision::F64 => "double precision",
+        }
+    }
+}
+
+impl Precision {
+    /// The precision of the float type `F`.
+    pub fn of<F: autograd::Float>() -> Self {
+        Self::from_name(F::NAME).expect("every Float is f32 or f64")
+    }
+}
+
+/// A nonzero `value` of `field` that rounds to 0 in `precision`, refused.
+pub(crate) fn rounds_to_zero(
+    field: &'static str,
+    value: f64,
+    precision: Precision,
+) -> Result<(), ConfigError> {
+    if precision == Precision::F32 && value != 0.0 && (value as f32) == 0.0 {
+        return Err(ConfigError::new(
+            field,
+            value,
+            "rounds to 0 in f32; use a larger value or f64",
+        ));
+    }
+    Ok(())
+}
+
 /// A setting no model or training could use: which field, its value, and why.
 /// Field names are the configs' own (`layers`, `eval_every`), so a command line
 /// can name its flag (`--eval-every`) and a checkpoint reader its key.
@@ -223,6 +272,12 @@ impl FlowConfig {
             bins: if s < 0.5 { small.bins } else { 2 * small.bins },
             ..small
         }
+    }
+
+    /// Refuses settings that `precision` cannot hold: a scale clamp that
+    /// rounds to 0 would divide by zero.
+    pub fn check_precision(&self, precision: Precision) -> Result<(), ConfigError> {
+        rounds_to_zero("clamp", self.clamp, precision)
     }
 
     /// Refuses what no model could be built from.

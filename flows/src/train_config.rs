@@ -1,7 +1,7 @@
 //! [`TrainConfig`]: how a flow is trained, with the one list of its defaults
 //! and the one check of what no training could use.
 
-use crate::config::ConfigError;
+use crate::config::{rounds_to_zero, ConfigError, Precision};
 use crate::names::Named;
 use autograd::CosineSchedule;
 use std::fmt;
@@ -32,39 +32,6 @@ impl Named for Schedule {
             Schedule::Cosine => "cosine decay from --lr to 0",
             Schedule::Constant => "--lr throughout",
         }
-    }
-}
-
-/// The float type a model is trained in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision {
-    F32,
-    F64,
-}
-
-impl Named for Precision {
-    const WHAT: &'static str = "precision";
-    const ALL: &'static [Self] = &[Precision::F32, Precision::F64];
-
-    fn name(&self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        }
-    }
-
-    fn about(&self) -> &'static str {
-        match self {
-            Precision::F32 => "single precision: twice the numbers per SIMD lane",
-            Precision::F64 => "double precision",
-        }
-    }
-}
-
-impl Precision {
-    /// The precision of the float type `F`.
-    pub fn of<F: autograd::Float>() -> Self {
-        Self::from_name(F::NAME).expect("every Float is f32 or f64")
     }
 }
 
@@ -238,6 +205,12 @@ impl TrainConfig {
             return Err(ConfigError::new("eval_every", 0, "must be at least 1"));
         }
         Ok(())
+    }
+
+    /// Refuses settings that `precision` cannot hold: a learning rate that
+    /// rounds to 0 would train nothing.
+    pub fn check_precision(&self, precision: Precision) -> Result<(), ConfigError> {
+        rounds_to_zero("lr", self.lr, precision)
     }
 
     /// The number of optimizer steps on `n_train` points, or an error if an
