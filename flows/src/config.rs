@@ -159,9 +159,10 @@ pub(crate) fn rounds_to_zero(
     precision: Precision,
 ) -> Result<(), ConfigError> {
     if precision == Precision::F32 && value != 0.0 && (value as f32) == 0.0 {
+        // `{:?}` writes 1e-300, where `{}` would write 300 digits.
         return Err(ConfigError::new(
             field,
-            value,
+            format!("{value:?}"),
             "rounds to 0 in f32; use a larger value or f64",
         ));
     }
