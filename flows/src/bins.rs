@@ -32,6 +32,22 @@ use autograd::{Float, Tensor, Value};
 /// so neither log(height/width) nor any division by a width is unbounded.
 pub const MIN_BIN: f64 = 1e-3;
 
+/// The settings every binned transform needs, checked once for all of them:
+/// at least two bins (one bin with fixed ends is the identity), bins of at
+/// least [`MIN_BIN`] that fit in the interval, and a positive finite bound.
+/// `what` names the transform in the message.
+pub fn check_bins(what: &str, bins: usize, bound: f64) {
+    assert!(bins >= 2, "{what}: need at least two bins, got {bins}");
+    assert!(
+        (bins as f64) * MIN_BIN < 1.0,
+        "{what}: {bins} bins of at least {MIN_BIN} do not fit"
+    );
+    assert!(
+        bound.is_finite() && bound > 0.0,
+        "{what}: the bound must be positive, got {bound}"
+    );
+}
+
 /// `(rows, cols)` of a matrix-shaped value.
 pub(crate) fn dims<F: Float, V: Value<F>>(v: &V, what: &str) -> (usize, usize) {
     let shape = v.shape();

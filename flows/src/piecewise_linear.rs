@@ -59,18 +59,7 @@ pub struct PiecewiseLinear {
 impl PiecewiseLinear {
     pub fn new(bins: usize, bound: f64) -> Self {
         // One bin spanning [−B, B] onto [−B, B] is the identity.
-        assert!(
-            bins >= 2,
-            "piecewise linear: need at least two bins, got {bins}"
-        );
-        assert!(
-            (bins as f64) * MIN_BIN < 1.0,
-            "piecewise linear: {bins} bins of at least {MIN_BIN} do not fit"
-        );
-        assert!(
-            bound.is_finite() && bound > 0.0,
-            "piecewise linear: the bound must be positive, got {bound}"
-        );
+        crate::bins::check_bins("piecewise linear", bins, bound);
         PiecewiseLinear { bins, bound }
     }
 

@@ -92,15 +92,7 @@ impl RationalQuadratic {
     pub fn new(bins: usize, bound: f64) -> Self {
         // One bin with both end slopes fixed to 1 is the identity whatever
         // its parameters.
-        assert!(bins >= 2, "spline: need at least two bins, got {bins}");
-        assert!(
-            (bins as f64) * MIN_BIN < 1.0,
-            "spline: {bins} bins of at least {MIN_BIN} do not fit"
-        );
-        assert!(
-            bound.is_finite() && bound > 0.0,
-            "spline: the bound must be positive, got {bound}"
-        );
+        crate::bins::check_bins("spline", bins, bound);
         RationalQuadratic { bins, bound }
     }
 
