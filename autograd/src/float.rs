@@ -45,6 +45,8 @@ pub trait Float:
     fn ln(self) -> Self;
     fn ln_1p(self) -> Self;
     fn tanh(self) -> Self;
+    fn sin(self) -> Self;
+    fn cos(self) -> Self;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
     fn powi(self, n: i32) -> Self;
@@ -112,6 +114,14 @@ macro_rules! impl_float {
             #[inline]
             fn tanh(self) -> Self {
                 $tanh(self)
+            }
+            #[inline]
+            fn sin(self) -> Self {
+                <$t>::sin(self)
+            }
+            #[inline]
+            fn cos(self) -> Self {
+                <$t>::cos(self)
             }
             #[inline]
             fn sqrt(self) -> Self {

@@ -76,6 +76,12 @@ pub trait Value<F: Float>: Clone {
     fn abs(&self) -> Self {
         self.unary(Unary::Abs)
     }
+    fn sin(&self) -> Self {
+        self.unary(Unary::Sin)
+    }
+    fn cos(&self) -> Self {
+        self.unary(Unary::Cos)
+    }
     fn powi(&self, n: i32) -> Self {
         self.unary(Unary::Powi(n))
     }

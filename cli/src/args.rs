@@ -205,6 +205,7 @@ impl TrainArgs {
             clamp: self.clamp.unwrap_or(d.clamp),
             bins: self.bins.unwrap_or(d.bins),
             bound: self.bound.unwrap_or(d.bound),
+            direction: d.direction,
             seed: self.seed(),
         }
     }

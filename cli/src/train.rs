@@ -309,6 +309,7 @@ fn print_summary<F: Float>(
         FlowKind::Affine => "an affine coupling",
         FlowKind::Additive => "an additive coupling",
         FlowKind::Planar => "a planar",
+        FlowKind::Radial => "a radial",
         FlowKind::Spline => "a spline coupling",
         FlowKind::PiecewiseLinear => "a piecewise-linear coupling",
         FlowKind::Maf => "an affine autoregressive",

@@ -16,6 +16,8 @@ pub enum FlowKind {
     Additive,
     /// Planar flows (Rezende & Mohamed).
     Planar,
+    /// Radial flows (Rezende & Mohamed).
+    Radial,
     /// Rational-quadratic spline coupling (Durkan et al., Neural Spline Flows).
     Spline,
     /// Piecewise-linear coupling (Müller et al., Neural Importance Sampling).
@@ -27,9 +29,15 @@ pub enum FlowKind {
 }
 
 impl FlowKind {
-    /// Whether the layers have a conditioner network (all but planar).
+    /// Whether the layers have a conditioner network (all but planar and radial).
     pub fn has_networks(&self) -> bool {
-        *self != FlowKind::Planar
+        !self.is_one_layer_family()
+    }
+
+    /// Planar and radial flows: each layer is one small formula with a few
+    /// numbers, no networks, no ActNorm or mixing between layers.
+    pub fn is_one_layer_family(&self) -> bool {
+        matches!(self, FlowKind::Planar | FlowKind::Radial)
     }
 
     /// Whether the layers use `bins` and `bound`.
@@ -47,6 +55,7 @@ impl Named for FlowKind {
         FlowKind::Affine,
         FlowKind::Additive,
         FlowKind::Planar,
+        FlowKind::Radial,
         FlowKind::Spline,
         FlowKind::PiecewiseLinear,
         FlowKind::Maf,
@@ -58,6 +67,7 @@ impl Named for FlowKind {
             FlowKind::Affine => "affine",
             FlowKind::Additive => "additive",
             FlowKind::Planar => "planar",
+            FlowKind::Radial => "radial",
             FlowKind::Spline => "spline",
             FlowKind::PiecewiseLinear => "piecewise",
             FlowKind::Maf => "maf",
@@ -70,10 +80,49 @@ impl Named for FlowKind {
             FlowKind::Affine => "RealNVP affine coupling",
             FlowKind::Additive => "NICE additive coupling (volume preserving)",
             FlowKind::Planar => "planar flows (Rezende & Mohamed)",
+            FlowKind::Radial => "radial flows (Rezende & Mohamed)",
             FlowKind::Spline => "rational-quadratic spline coupling (Neural Spline Flows)",
             FlowKind::PiecewiseLinear => "piecewise-linear coupling (Neural Importance Sampling)",
             FlowKind::Maf => "masked autoregressive flow, affine (MAF)",
             FlowKind::MafSpline => "masked autoregressive flow with splines",
+        }
+    }
+}
+
+/// Which way each layer's own formula runs, the other way being its inverse.
+///
+/// Every layer is cheap and differentiable in the direction of its formula;
+/// some (planar, radial, the autoregressive flows) are slow or not
+/// differentiable the other way. A density estimator evaluates log p at
+/// data, so it wants the formula from data to latent; variational inference
+/// draws samples and needs their log q on the tape, so it wants the formula
+/// from latent to data. The masked autoregressive flow built in the sampling
+/// direction is the inverse autoregressive flow, IAF (Kingma et al. 2016).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Formulas map data to latent: log p(x) in one pass (density estimation).
+    #[default]
+    Density,
+    /// Formulas map latent to data: a sample and its log q in one pass
+    /// (variational inference).
+    Sampling,
+}
+
+impl Named for Direction {
+    const WHAT: &'static str = "direction";
+    const ALL: &'static [Self] = &[Direction::Density, Direction::Sampling];
+
+    fn name(&self) -> &'static str {
+        match self {
+            Direction::Density => "density",
+            Direction::Sampling => "sampling",
+        }
+    }
+
+    fn about(&self) -> &'static str {
+        match self {
+            Direction::Density => "layer formulas map data to latent (fast log-density)",
+            Direction::Sampling => "layer formulas map latent to data (fast sampling)",
         }
     }
 }
@@ -227,6 +276,9 @@ pub struct FlowConfig {
     /// identity outside it.
     #[serde(default = "default_bound")]
     pub bound: f64,
+    /// Which way the layers' formulas run (density estimation or sampling).
+    #[serde(default, with = "serde_name")]
+    pub direction: Direction,
     /// Seeds the initial parameters and random permutations.
     pub seed: u64,
 }
@@ -251,6 +303,7 @@ impl FlowConfig {
             clamp: 1.0,
             bins: default_bins(),
             bound: default_bound(),
+            direction: Direction::Density,
             seed: 0,
         }
     }
@@ -293,7 +346,7 @@ impl FlowConfig {
         if self.layers == 0 {
             return Err(ConfigError::new("layers", 0, "need at least 1 layer"));
         }
-        // Planar flows have no networks, so no width to check.
+        // Planar and radial flows have no networks, so no width to check.
         if self.kind.has_networks() && self.hidden == 0 {
             return Err(ConfigError::new("hidden", 0, "need at least 1 hidden unit"));
         }

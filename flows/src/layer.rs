@@ -9,6 +9,7 @@ use crate::linear::InvertibleLinear;
 use crate::permutation::Permutation;
 use crate::piecewise_linear::PiecewiseLinearCoupling;
 use crate::planar::Planar;
+use crate::radial::Radial;
 use crate::spline::SplineCoupling;
 use autograd::{Float, ParamStore, Tensor, Value};
 
@@ -21,10 +22,14 @@ pub enum Layer {
     Permutation(Permutation),
     InvertibleLinear(InvertibleLinear),
     Planar(Planar),
+    Radial(Radial),
     Spline(SplineCoupling),
     PiecewiseLinear(PiecewiseLinearCoupling),
     Autoregressive(MaskedAutoregressive),
     Sequential(Sequential),
+    /// The layer used the other way round: its inverse as the forward map.
+    /// See [`crate::config::Direction`] for why.
+    Reversed(Reversed),
 }
 
 macro_rules! dispatch {
@@ -35,10 +40,12 @@ macro_rules! dispatch {
             Layer::Permutation($layer) => $call,
             Layer::InvertibleLinear($layer) => $call,
             Layer::Planar($layer) => $call,
+            Layer::Radial($layer) => $call,
             Layer::Spline($layer) => $call,
             Layer::PiecewiseLinear($layer) => $call,
             Layer::Autoregressive($layer) => $call,
             Layer::Sequential($layer) => $call,
+            Layer::Reversed($layer) => $call,
         }
     };
 }
@@ -51,11 +58,13 @@ impl Layer {
         match self {
             Layer::Coupling(_)
             | Layer::Planar(_)
+            | Layer::Radial(_)
             | Layer::Spline(_)
             | Layer::PiecewiseLinear(_)
             | Layer::Autoregressive(_) => true,
             Layer::ActNorm(_) | Layer::Permutation(_) | Layer::InvertibleLinear(_) => false,
             Layer::Sequential(chain) => chain.layers.iter().any(Layer::bends_the_density),
+            Layer::Reversed(r) => r.layer.bends_the_density(),
         }
     }
 }
@@ -72,6 +81,38 @@ impl<F: Float> Flow<F> for Layer {
     }
     fn name(&self) -> String {
         dispatch!(self, l => Flow::<F>::name(l))
+    }
+}
+
+/// A layer g run backwards: forward is g⁻¹ and inverse is g. By the
+/// [`Flow`] convention each direction already reports its own log-det, so
+/// nothing is negated here: forward returns log|det ∂g⁻¹/∂x| as g's inverse
+/// computes it.
+#[derive(Clone, Debug)]
+pub struct Reversed {
+    pub layer: Box<Layer>,
+}
+
+impl Reversed {
+    pub fn new(layer: Layer) -> Self {
+        Reversed {
+            layer: Box::new(layer),
+        }
+    }
+}
+
+impl<F: Float> Flow<F> for Reversed {
+    fn forward<V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> (V, V) {
+        self.layer.inverse(store, x)
+    }
+    fn inverse<V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
+        self.layer.forward(store, z)
+    }
+    /// None: a data-dependent initialization (ActNorm's) is fitted to the
+    /// inputs of the layer's own forward map, which here are its outputs.
+    fn initialize(&self, _store: &mut ParamStore<F>, _x: &Tensor<F>) {}
+    fn name(&self) -> String {
+        format!("{}⁻¹", Flow::<F>::name(self.layer.as_ref()))
     }
 }
 

@@ -14,6 +14,7 @@
 //! | `permutation.rs` | reverse / random permutation | 0 |
 //! | `linear.rs` | LU-parameterized invertible linear | Σ log s |
 //! | `planar.rs` | planar flow | log|1 + h′(wᵀx + b)ûᵀw| |
+//! | `radial.rs` | radial flow | (d−1)·log(1 + βh) + log(1 + βα/(α + r)²) |
 //! | `standardize.rs` | fixed standardization | −Σ log σ |
 //! | `flow.rs` | the [`Flow`] trait | |
 //! | `layer.rs` | [`Layer`] (every layer above) and [`Sequential`] | Σ of the layers' |
@@ -86,6 +87,7 @@ pub mod names;
 pub mod permutation;
 pub mod piecewise_linear;
 pub mod planar;
+pub mod radial;
 pub mod spline;
 pub mod standardize;
 pub mod stats;
@@ -95,11 +97,11 @@ pub mod train_config;
 pub use actnorm::ActNorm;
 pub use autoregressive::{AutoregressiveKind, MaskedAutoregressive};
 pub use conditioner::{ConditionerShape, Split};
-pub use config::{ConfigError, FlowConfig, FlowKind, Mixing, Precision};
+pub use config::{ConfigError, Direction, FlowConfig, FlowKind, Mixing, Precision};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 pub use fit::{fit, Fitted, MetricRow, Observer, Stop};
 pub use flow::Flow;
-pub use layer::{Layer, Sequential};
+pub use layer::{Layer, Reversed, Sequential};
 pub use linear::InvertibleLinear;
 pub use made::Made;
 pub use model::FlowModel;
@@ -107,6 +109,7 @@ pub use names::Named;
 pub use permutation::{Permutation, PermutationKind};
 pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearCoupling};
 pub use planar::Planar;
+pub use radial::Radial;
 pub use spline::{RationalQuadratic, SplineCoupling};
 pub use standardize::Standardize;
 pub use train::{StepReport, Trainer};

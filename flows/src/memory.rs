@@ -12,7 +12,8 @@ pub fn stored_numbers(config: &FlowConfig) -> Option<u64> {
     let standardize = d.checked_mul(2)?;
     let mut total = standardize;
     for i in 0..config.layers {
-        let layer = if config.kind == FlowKind::Planar {
+        let layer = if config.kind.is_one_layer_family() {
+            // Planar: w, u, b; radial: x₀, α, β.
             d.checked_mul(2)?.checked_add(1)?
         } else {
             coupling_numbers(config, i)?.checked_add(mixing_numbers(config)?)?
@@ -118,7 +119,7 @@ fn halves(config: &FlowConfig, i: usize) -> (u64, u64) {
 /// and a few copies of the row per layer (gathers, merges, log-dets).
 fn tape_numbers_per_row(config: &FlowConfig) -> Option<u64> {
     let (d, h, depth) = (config.dim as u64, config.hidden as u64, config.depth as u64);
-    let per_layer = if config.kind == FlowKind::Planar {
+    let per_layer = if config.kind.is_one_layer_family() {
         d.checked_mul(8)?
     } else if config.kind.has_bins() || config.kind == FlowKind::Maf {
         // One network, then the elementwise transform: a few dozen values

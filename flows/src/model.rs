@@ -12,14 +12,15 @@
 use crate::actnorm::ActNorm;
 use crate::autoregressive::{AutoregressiveKind, MaskedAutoregressive};
 use crate::conditioner::ConditionerShape;
-use crate::config::{ConfigError, FlowConfig, FlowKind, Mixing};
+use crate::config::{ConfigError, Direction, FlowConfig, FlowKind, Mixing};
 use crate::coupling::{Coupling, CouplingKind, NetShape};
 use crate::flow::Flow;
-use crate::layer::{Layer, Sequential};
+use crate::layer::{Layer, Reversed, Sequential};
 use crate::linear::InvertibleLinear;
 use crate::permutation::Permutation;
 use crate::piecewise_linear::{PiecewiseLinear, PiecewiseLinearCoupling};
 use crate::planar::Planar;
+use crate::radial::Radial;
 use crate::spline::{RationalQuadratic, SplineCoupling};
 use crate::standardize::Standardize;
 use autograd::{Float, ParamStore, Tensor, Value};
@@ -38,9 +39,10 @@ pub struct FlowModel {
 impl FlowModel {
     /// Builds the model, registering its parameters in `store` under names like
     /// `flow.3.s.0.weight`. Per step k of `config.layers`: an ActNorm (if
-    /// asked for, not for planar flows), the mixing between steps (a
+    /// asked for, not for planar or radial flows), the mixing between steps (a
     /// permutation or an LU map; nothing for alternating masks), then the
-    /// layer of `config.kind`.
+    /// layer of `config.kind`. In the sampling [`Direction`] every layer is
+    /// [`Layer::Reversed`]: its formula then maps latent to data.
     pub fn new<F: Float>(
         config: FlowConfig,
         store: &mut ParamStore<F>,
@@ -52,9 +54,12 @@ impl FlowModel {
         let mut layers = Vec::new();
         let prefix = |layers: &Vec<Layer>| format!("flow.{}", layers.len());
         for step in 0..config.layers {
-            if config.kind == FlowKind::Planar {
+            if config.kind.is_one_layer_family() {
                 let p = prefix(&layers);
-                layers.push(Layer::Planar(Planar::new(store, &p, d, &mut rng)));
+                layers.push(match config.kind {
+                    FlowKind::Planar => Layer::Planar(Planar::new(store, &p, d, &mut rng)),
+                    _ => Layer::Radial(Radial::new(store, &p, d, &mut rng)),
+                });
                 continue;
             }
             if config.actnorm {
@@ -66,6 +71,12 @@ impl FlowModel {
             }
             let p = prefix(&layers);
             layers.push(main_layer(&config, step, store, &p, &mut rng));
+        }
+        if config.direction == Direction::Sampling {
+            layers = layers
+                .into_iter()
+                .map(|layer| Layer::Reversed(Reversed::new(layer)))
+                .collect();
         }
         Ok(FlowModel {
             config,
@@ -101,6 +112,10 @@ impl FlowModel {
             "a positive standard deviation",
         )?;
         for layer in &mut self.flow.layers {
+            let layer = match layer {
+                Layer::Reversed(reversed) => reversed.layer.as_mut(),
+                other => other,
+            };
             match layer {
                 Layer::Permutation(p) => p.reload(store)?,
                 Layer::InvertibleLinear(l) => {
@@ -335,7 +350,9 @@ fn main_layer<F: Float, R: Rng + ?Sized>(
                 rng,
             ))
         }
-        FlowKind::Planar => unreachable!("planar layers are built without a mixing step"),
+        FlowKind::Planar | FlowKind::Radial => {
+            unreachable!("planar and radial layers are built without a mixing step")
+        }
     }
 }
 

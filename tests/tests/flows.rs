@@ -49,8 +49,8 @@ use flows::coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 use flows::data::ToyData;
 use flows::model::standard_normal;
 use flows::{
-    ActNorm, Flow, FlowConfig, FlowKind, FlowModel, InvertibleLinear, Layer, Mixing, Permutation,
-    Planar, Sequential, Standardize,
+    ActNorm, Direction, Flow, FlowConfig, FlowKind, FlowModel, InvertibleLinear, Layer, Mixing,
+    Permutation, Planar, Radial, Reversed, Sequential, Standardize,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -113,7 +113,7 @@ const CHAIN_TOL: f64 = 1e-12;
 const MASS_TOL: f64 = 1e-2;
 
 /// Random cases per property. A case costs well under a millisecond for a
-/// layer and a few for the twelve models, so 64 keeps the file at a few
+/// layer and a few for the twenty models, so 64 keeps the file at a few
 /// seconds in the dev profile.
 const CASES: u32 = 64;
 
@@ -138,6 +138,10 @@ enum Kind {
     RandomPermutation,
     InvertibleLinear,
     Planar,
+    Radial,
+    /// A random layer of the kinds above in a [`Reversed`], forward and
+    /// inverse swapped (the sampling direction, for variational inference).
+    Reversed,
     /// A fitted [`Standardize`].
     Standardize,
     /// A [`Sequential`] of 2 to 4 random layers of the kinds above (but the
@@ -146,7 +150,7 @@ enum Kind {
 }
 
 /// The kinds a [`Kind::Stack`] draws from.
-const STACKABLE: [Kind; 8] = [
+const STACKABLE: [Kind; 10] = [
     Kind::AffineSeparate,
     Kind::AffineShared,
     Kind::Additive,
@@ -155,6 +159,8 @@ const STACKABLE: [Kind; 8] = [
     Kind::RandomPermutation,
     Kind::InvertibleLinear,
     Kind::Planar,
+    Kind::Radial,
+    Kind::Reversed,
 ];
 
 /// Every layer, the standardization, or a whole model, as one [`Flow`].
@@ -308,6 +314,18 @@ fn build_layer<R: Rng>(
             Layer::InvertibleLinear(InvertibleLinear::new(store, prefix, d, rng))
         }
         Kind::Planar => Layer::Planar(Planar::new(store, prefix, d, rng)),
+        Kind::Radial => Layer::Radial(Radial::new(store, prefix, d, rng)),
+        Kind::Reversed => {
+            let inner = loop {
+                let kind = STACKABLE[rng.random_range(0..STACKABLE.len())];
+                if kind != Kind::Reversed {
+                    break kind;
+                }
+            };
+            Layer::Reversed(Reversed::new(build_layer(
+                inner, d, store, prefix, rng, smooth,
+            )))
+        }
         Kind::Stack => {
             let depth = rng.random_range(2..=STACK_DEPTH);
             let layers = (0..depth)
@@ -386,6 +404,16 @@ fn draws(layer: &Layer, sigma: f64, out: &mut Vec<(ParamId, Draw)>) {
             out.push((p.u, Draw::Overwrite(fan_in)));
             out.push((p.b, Draw::Overwrite(sigma)));
         }
+        // α̂ and β̂ stay near their start (α = 1, β ≈ 0): α = softplus(α̂)
+        // near 0 with β near −α is a pull into the centre so strong that
+        // 1 + βα/(α + r)² is ~1e-4 there, invertible but out of reach of
+        // finite differences, as for planar flows above.
+        Layer::Radial(r) => {
+            out.push((r.centre, Draw::Overwrite(sigma / (r.dim as f64).sqrt())));
+            out.push((r.alpha, Draw::Perturb(sigma / 2.0)));
+            out.push((r.beta, Draw::Perturb(sigma / 2.0)));
+        }
+        Layer::Reversed(r) => draws(&r.layer, sigma, out),
         Layer::Spline(flows::SplineCoupling { net, .. })
         | Layer::PiecewiseLinear(flows::PiecewiseLinearCoupling { net, .. }) => {
             for linear in &net.layers {
@@ -477,6 +505,7 @@ fn architectures() -> Vec<(FlowKind, Mixing)> {
         FlowKind::Affine,
         FlowKind::Additive,
         FlowKind::Planar,
+        FlowKind::Radial,
         FlowKind::Maf,
     ];
     let mixings = [
@@ -510,6 +539,11 @@ fn build_model(kind: FlowKind, mixing: Mixing, case: &Case, smooth: bool) -> Bui
         clamp: random_clamp(&mut rng),
         bins: 4,
         bound: 3.0,
+        direction: if rng.random_bool(0.5) {
+            Direction::Sampling
+        } else {
+            Direction::Density
+        },
         seed: rng.random(),
     };
     let mut store = ParamStore::new();
@@ -716,7 +750,7 @@ fn verdict<T>(result: Result<T, String>, case: &Case) -> Result<T, TestCaseError
 // Every property of every layer, chain and model
 // ---------------------------------------------------------------------------
 
-/// What a test module checks: one kind of layer, or all twelve model
+/// What a test module checks: one kind of layer, or all twenty model
 /// architectures at once.
 #[derive(Clone, Copy, Debug)]
 enum Target {
@@ -830,11 +864,16 @@ every_property! {
     invertible_linear: Target::Layer(Kind::InvertibleLinear);
     /// Planar flow.
     planar: Target::Layer(Kind::Planar);
+    /// Radial flow.
+    radial: Target::Layer(Kind::Radial);
+    /// Any of the layers above run backwards.
+    reversed: Target::Layer(Kind::Reversed);
     /// The standardization, fitted on skewed data.
     standardize: Target::Layer(Kind::Standardize);
     /// Random chains of 2 to 4 of the layers above.
     sequential: Target::Layer(Kind::Stack);
-    /// Whole models, each case all twelve FlowKind × Mixing.
+    /// Whole models, each case all twenty FlowKind × Mixing, in either
+    /// direction at random.
     flow_models: Target::Models;
 }
 

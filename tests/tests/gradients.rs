@@ -276,6 +276,14 @@ proptest! {
         check(|v| v[0].square(), &[x])?;
     }
 
+    /// sin: ∂sin x/∂x = cos x, and cos: ∂cos x/∂x = −sin x, over a few periods.
+    /// Tolerance `TOL`: |f‴| ≤ 1, so the truncation error is ~h²/6.
+    #[test]
+    fn sin_and_cos(x in shaped(-10.0..10.0)) {
+        check(|v| v[0].sin(), std::slice::from_ref(&x))?;
+        check(|v| v[0].cos(), &[x])?;
+    }
+
     /// sqrt: ∂√x/∂x = 1/(2√x), x in [0.01, 4] (positive). Tolerance `TOL`: the
     /// truncation error at x = 0.01 is ~6e-9 on a derivative of 5.
     #[test]

@@ -29,6 +29,10 @@ pub enum Unary<F> {
     Sqrt,
     /// y = |x|,  f′ = sign(x)  (0 at 0: a subgradient)
     Abs,
+    /// y = sin x,  f′ = cos x
+    Sin,
+    /// y = cos x,  f′ = −sin x
+    Cos,
     /// y = xⁿ,  f′ = n·xⁿ⁻¹
     Powi(i32),
     /// y = c·x,  f′ = c
@@ -79,6 +83,8 @@ impl<F: Float> Unary<F> {
             Unary::Square => "square",
             Unary::Sqrt => "sqrt",
             Unary::Abs => "abs",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
             Unary::Powi(_) => "powi",
             Unary::Scale(_) => "scale",
             Unary::Shift(_) => "shift",
@@ -98,6 +104,8 @@ impl<F: Float> Unary<F> {
             Unary::Square => map(x, y, |x| x * x),
             Unary::Sqrt => map(x, y, |x| x.sqrt()),
             Unary::Abs => map(x, y, |x| x.abs()),
+            Unary::Sin => map(x, y, |x| x.sin()),
+            Unary::Cos => map(x, y, |x| x.cos()),
             Unary::Powi(n) => map(x, y, |x| x.powi(n)),
             Unary::Scale(c) => map(x, y, |x| c * x),
             Unary::Shift(c) => map(x, y, |x| x + c),
@@ -124,6 +132,8 @@ impl<F: Float> Unary<F> {
             Unary::Square => accumulate(g, x, y, gx, |x, _| two * x),
             Unary::Sqrt => accumulate(g, x, y, gx, |_, y| F::ONE / (two * y)),
             Unary::Abs => accumulate(g, x, y, gx, |x, _| x.signum()),
+            Unary::Sin => accumulate(g, x, y, gx, |x, _| x.cos()),
+            Unary::Cos => accumulate(g, x, y, gx, |x, _| -x.sin()),
             // n = 0: y = 1 is constant and f′ = 0, even at x = 0 where n·xⁿ⁻¹ = 0·∞ = NaN.
             Unary::Powi(0) => {}
             Unary::Powi(n) => {
@@ -148,6 +158,8 @@ impl<F: Float> Unary<F> {
             Unary::Square => format!("2{x}"),
             Unary::Sqrt => format!("(1 / 2{y})"),
             Unary::Abs => format!("sign({x})"),
+            Unary::Sin => format!("cos({x})"),
+            Unary::Cos => format!("(−sin({x}))"),
             Unary::Powi(n) => format!("{n}{x}^{}", n - 1),
             Unary::Scale(c) => format!("{c}"),
             Unary::Shift(_) => "1".into(),
