@@ -328,6 +328,20 @@ impl FlowConfig {
         }
     }
 
+    /// The defaults for variational inference on `dim` dimensions: 32 planar
+    /// layers, as in Rezende & Mohamed's Figure 3, built in the sampling
+    /// direction (see [`Direction`]), with no ActNorm (there is no data to
+    /// initialize it on).
+    pub fn for_variational(dim: usize) -> Self {
+        FlowConfig {
+            kind: FlowKind::Planar,
+            layers: 32,
+            actnorm: false,
+            direction: Direction::Sampling,
+            ..FlowConfig::new(dim)
+        }
+    }
+
     /// Refuses settings that `precision` cannot hold: a scale clamp that
     /// rounds to 0 would divide by zero.
     pub fn check_precision(&self, precision: Precision) -> Result<(), ConfigError> {

@@ -12,9 +12,12 @@ pub fn stored_numbers(config: &FlowConfig) -> Option<u64> {
     let standardize = d.checked_mul(2)?;
     let mut total = standardize;
     for i in 0..config.layers {
-        let layer = if config.kind.is_one_layer_family() {
-            // Planar: w, u, b; radial: x₀, α, β.
+        let layer = if config.kind == FlowKind::Planar {
+            // w, u and b.
             d.checked_mul(2)?.checked_add(1)?
+        } else if config.kind == FlowKind::Radial {
+            // x₀, α and β.
+            d.checked_add(2)?
         } else {
             coupling_numbers(config, i)?.checked_add(mixing_numbers(config)?)?
         };

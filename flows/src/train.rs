@@ -6,7 +6,7 @@
 //! learning rate of the schedule.
 
 use crate::model::FlowModel;
-use autograd::{clip_grad_norm, Adam, CosineSchedule, Float, ParamStore, Tape, Tensor};
+use autograd::{clip_grad_norm, Adam, CosineSchedule, Float, ParamStore, Tape, Tensor, Var};
 
 /// Adam with a cosine schedule and gradient clipping, and a reusable tape.
 pub struct Trainer<F: Float> {
@@ -21,7 +21,8 @@ pub struct Trainer<F: Float> {
 /// What one step measured.
 #[derive(Clone, Copy, Debug)]
 pub struct StepReport {
-    /// Mean NLL of the batch before the update, nats per point.
+    /// The loss before the update: the batch's mean NLL in nats per point
+    /// (or, through [`Trainer::step_with`], whatever loss was recorded).
     pub nll: f64,
     pub grad_norm: f64,
     pub lr: f64,
@@ -43,17 +44,27 @@ impl<F: Float> Trainer<F> {
         self.step
     }
 
-    /// One update on `batch`. A non-finite loss or gradient leaves the parameters
-    /// untouched and is reported in the result, so the caller can stop cleanly.
+    /// One update on `batch`: the loss is its NLL.
     pub fn step(
         &mut self,
         model: &FlowModel,
         store: &mut ParamStore<F>,
         batch: &Tensor<F>,
     ) -> StepReport {
+        self.step_with(store, |tape, store| model.nll(store, &tape.constant(batch)))
+    }
+
+    /// One update on the loss that `record` writes on the (rewound) tape,
+    /// reading parameters from the store it is given. A non-finite loss or
+    /// gradient leaves the parameters untouched and is reported in the
+    /// result, so the caller can stop cleanly.
+    pub fn step_with(
+        &mut self,
+        store: &mut ParamStore<F>,
+        record: impl for<'t> FnOnce(&'t Tape<F>, &ParamStore<F>) -> Var<'t, F>,
+    ) -> StepReport {
         self.tape.reset();
-        let x = self.tape.constant(batch);
-        let loss = model.nll(store, &x);
+        let loss = record(&self.tape, store);
         let nll = loss.item().to_f64();
         let lr = self.schedule.lr(self.step);
         if !nll.is_finite() {
