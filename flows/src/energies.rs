@@ -40,9 +40,21 @@ pub enum Energy {
     U2,
     U3,
     U4,
-    Banana { curvature: f64, spread: f64 },
-    Mixture { k: usize, radius: f64, std: f64 },
-    Gaussian { dim: usize, mean: f64, std: f64, corr: f64 },
+    Banana {
+        curvature: f64,
+        spread: f64,
+    },
+    Mixture {
+        k: usize,
+        radius: f64,
+        std: f64,
+    },
+    Gaussian {
+        dim: usize,
+        mean: f64,
+        std: f64,
+        corr: f64,
+    },
 }
 
 /// How log Z of a target is known.
@@ -88,7 +100,11 @@ impl Energy {
             "gaussian" => {
                 let dim = params.count("dim", 2, 1)?;
                 let corr = params.number("corr", 0.0)?;
-                let lowest = if dim > 1 { -1.0 / (dim as f64 - 1.0) } else { -1.0 };
+                let lowest = if dim > 1 {
+                    -1.0 / (dim as f64 - 1.0)
+                } else {
+                    -1.0
+                };
                 if !(corr > lowest && corr < 1.0) {
                     return Err(format!(
                         "gaussian corr {corr}: must lie in ({lowest:.4}, 1) for dim {dim}"
@@ -101,7 +117,11 @@ impl Energy {
                     corr,
                 }
             }
-            _ => return Err(format!("unknown target {name:?}; the targets are {ENERGY_HELP}")),
+            _ => {
+                return Err(format!(
+                    "unknown target {name:?}; the targets are {ENERGY_HELP}"
+                ))
+            }
         };
         params.finish(name)?;
         Ok(energy)
@@ -117,9 +137,7 @@ impl Energy {
             Energy::Mixture { k, std, .. } => {
                 Normalizer::Exact((k as f64).ln() + (2.0 * PI * std * std).ln())
             }
-            Energy::Gaussian {
-                dim, std, corr, ..
-            } => {
+            Energy::Gaussian { dim, std, corr, .. } => {
                 let d = dim as f64;
                 let log_det = d * (std * std).ln()
                     + (d - 1.0) * (1.0 - corr).ln()
@@ -197,11 +215,13 @@ impl<F: Float> Target<F> for Energy {
         let n = x.shape()[0];
         // −½((v − shift)/scale)², elementwise.
         let bump = |v: &Var<'t, F>, shift: f64, scale: f64| {
-            v.shift(c(-shift)).scale(c(1.0 / scale)).square().scale(c(-0.5))
+            v.shift(c(-shift))
+                .scale(c(1.0 / scale))
+                .square()
+                .scale(c(-0.5))
         };
-        let log_add = |a: &Var<'t, F>, b: &Var<'t, F>| {
-            Var::concat_cols(&[a, b]).logsumexp(1, false)
-        };
+        let log_add =
+            |a: &Var<'t, F>, b: &Var<'t, F>| Var::concat_cols(&[a, b]).logsumexp(1, false);
         let (z1, z2) = (x.slice_cols(0, 1), x.slice_cols(1, 1));
         let wall = || z1.scale(c(0.25)).powi(8).scale(c(0.5)).reshape(&[n]);
         let w1 = || z1.scale(c(PI / 2.0)).sin();
@@ -223,7 +243,11 @@ impl<F: Float> Target<F> for Energy {
             }
             Energy::U4 => {
                 let d = z2.sub(&w1());
-                let w3 = z1.shift(c(-1.0)).scale(c(1.0 / 0.3)).sigmoid().scale(c(3.0));
+                let w3 = z1
+                    .shift(c(-1.0))
+                    .scale(c(1.0 / 0.3))
+                    .sigmoid()
+                    .scale(c(3.0));
                 let both = log_add(&bump(&d, 0.0, 0.4), &bump(&d.add(&w3), 0.0, 0.35));
                 both.sub(&wall())
             }
@@ -287,7 +311,9 @@ impl Params {
             None => Ok(default),
             Some(text) => match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(v),
-                _ => Err(format!("target parameter {key}={text}: not a finite number")),
+                _ => Err(format!(
+                    "target parameter {key}={text}: not a finite number"
+                )),
             },
         }
     }
@@ -354,7 +380,10 @@ mod tests {
         ] {
             assert!(Energy::parse(bad).is_err(), "{bad} was accepted");
         }
-        for energy in [Energy::U1, Energy::parse("gaussian:dim=3,corr=0.5").unwrap()] {
+        for energy in [
+            Energy::U1,
+            Energy::parse("gaussian:dim=3,corr=0.5").unwrap(),
+        ] {
             assert_eq!(Energy::parse(&energy.to_string()), Ok(energy));
         }
     }
@@ -376,7 +405,10 @@ mod tests {
                 y: (-8.0, 12.0),
             };
             let by_quadrature = log_z_by_quadrature::<f64>(&energy, area, 0.01);
-            assert!((exact - by_quadrature).abs() < 1e-5, "{spec}: {exact} vs {by_quadrature}");
+            assert!(
+                (exact - by_quadrature).abs() < 1e-5,
+                "{spec}: {exact} vs {by_quadrature}"
+            );
         }
     }
 
@@ -384,7 +416,13 @@ mod tests {
     /// in plain f64.
     #[test]
     fn the_four_energies_follow_the_paper() {
-        let points = [[0.3, -1.2], [2.0, 0.1], [-1.5, 0.8], [1.0, -2.9], [4.2, 0.0]];
+        let points = [
+            [0.3, -1.2],
+            [2.0, 0.1],
+            [-1.5, 0.8],
+            [1.0, -2.9],
+            [4.2, 0.0],
+        ];
         let flat: Vec<f64> = points.iter().flatten().copied().collect();
         let x = Tensor::from_f64(&flat, &[points.len(), 2]);
         let log_add = |a: f64, b: f64| a.max(b) + (-(a - b).abs()).exp().ln_1p();

@@ -189,11 +189,7 @@ impl FlowModel {
     /// x = f⁻¹(z) for latent draws `z`, and the model's log-density there,
     /// log q(x) = log N(z; 0, I) − log|det ∂x/∂z|: a sample with its density
     /// in one pass, on the tape if `z` is (variational inference).
-    pub fn sample_with_log_q<F: Float, V: Value<F>>(
-        &self,
-        store: &ParamStore<F>,
-        z: &V,
-    ) -> (V, V) {
+    pub fn sample_with_log_q<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
         let (x, logdet) = self.inverse(store, z);
         (x, standard_normal_log_density(z).sub(&logdet))
     }

@@ -95,13 +95,25 @@ impl ViConfig {
             return Err(ConfigError::new("lr", self.lr, "must be a positive number"));
         }
         if !(self.beta_start > 0.0 && self.beta_start <= 1.0) {
-            return Err(ConfigError::new("beta_start", self.beta_start, "must lie in (0, 1]"));
+            return Err(ConfigError::new(
+                "beta_start",
+                self.beta_start,
+                "must lie in (0, 1]",
+            ));
         }
         if !(0.0..=1.0).contains(&self.anneal) {
-            return Err(ConfigError::new("anneal", self.anneal, "must lie in [0, 1]"));
+            return Err(ConfigError::new(
+                "anneal",
+                self.anneal,
+                "must lie in [0, 1]",
+            ));
         }
         if !(self.clip > 0.0) {
-            return Err(ConfigError::new("clip", self.clip, "must be positive (inf: no clipping)"));
+            return Err(ConfigError::new(
+                "clip",
+                self.clip,
+                "must be positive (inf: no clipping)",
+            ));
         }
         Ok(())
     }
@@ -276,7 +288,9 @@ pub fn diagnose<F: Float, R: Rng + ?Sized>(
     n: usize,
     rng: &mut R,
 ) -> Diagnostics {
-    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    // Welford's running mean and sum of squared deviations: the textbook
+    // E[w²] − E[w]² would cancel away the variance of nearly equal weights.
+    let (mut count, mut mean, mut squares) = (0.0, 0.0, 0.0);
     let (mut lse, mut lse_twice) = (LogSumExp::default(), LogSumExp::default());
     let mut done = 0;
     while done < n {
@@ -286,19 +300,20 @@ pub fn diagnose<F: Float, R: Rng + ?Sized>(
         let log_p = log_density_values(target, &x);
         for (lp, lq) in log_p.iter().zip(log_q.data()) {
             let log_w = lp - lq.to_f64();
-            sum += log_w;
-            sum_sq += log_w * log_w;
+            count += 1.0;
+            let delta = log_w - mean;
+            mean += delta / count;
+            squares += delta * (log_w - mean);
             lse.add(log_w);
             lse_twice.add(2.0 * log_w);
         }
         done += size;
     }
-    let count = n.max(1) as f64;
-    let elbo = sum / count;
-    let variance = (sum_sq / count - elbo * elbo).max(0.0);
+    let count = f64::max(count, 1.0);
+    let variance = squares / count;
     Diagnostics {
         samples: n,
-        elbo,
+        elbo: mean,
         elbo_se: (variance / count).sqrt(),
         log_z_is: lse.value() - count.ln(),
         ess_fraction: (2.0 * lse.value() - lse_twice.value()).exp() / count,
