@@ -108,7 +108,7 @@ impl ViConfig {
                 "must lie in [0, 1]",
             ));
         }
-        if !(self.clip > 0.0) {
+        if self.clip.is_nan() || self.clip <= 0.0 {
             return Err(ConfigError::new(
                 "clip",
                 self.clip,
