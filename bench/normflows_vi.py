@@ -8,11 +8,23 @@ Run (from the repository root; set-up: `pip install torch normflows`):
     python bench/normflows_vi.py                       # U1-U4 x seeds 0,1,2, normflows' protocol
     python bench/normflows_vi.py --targets u2 --seeds 0 --iters 2000   # a quick one
     python bench/normflows_vi.py --sanity              # KL machinery check only
+    python bench/normflows_vi.py --summarize           # median table of the runs in --out
 
 Flags: --targets u1,u2,u3,u4  --seeds 0,1,2  --layers 32  --iters 20000
 --samples 1024  --threads 2  --anneal-iters 10000  --lr 1e-3
 --weight-decay 1e-3  --trainable-base 1|0  --eval-samples 100000
 --out bench/results/normflows_vi.jsonl (append; "-" = don't write).
+
+The runs recorded in bench/results/normflows_vi.jsonl were cut to half the
+notebook's length to fit a one-hour slot on the shared 2-core machine, and
+use one thread (1 thread was ~1.5x faster per iteration than 2 here: 14 vs
+22 ms per iteration for K = 32, batch 1024):
+
+    python bench/normflows_vi.py --targets u1,u2,u3,u4 --seeds 0 --iters 10000 --anneal-iters 5000 --threads 1
+    python bench/normflows_vi.py --targets u1,u2,u3,u4 --seeds 1 --iters 10000 --anneal-iters 5000 --threads 1
+
+(run at the same time as each other and as other work: load average ~5, so
+train_seconds is inflated ~2-3x; train_cpu_seconds is the cleaner number).
 
 What it does, per (target, seed):
   * model: nf.NormalizingFlow(q0=nf.distributions.DiagGaussian(2), flows=[nf.flows.Planar((2,))] * K,
@@ -40,7 +52,8 @@ What it does, per (target, seed):
     SE = std(log q - log p~) / sqrt(M); ELBO = -mean(log q - log p~);
     IS log Z = logmeanexp(log p~ - log q); ESS = (sum w)^2 / sum w^2 / M.
   * prints one JSON line per run (and appends it to --out), then a table of
-    medians over seeds per target (KL and its SE are both medians).
+    medians over seeds per target (KL and its SE are both medians; wall s =
+    train_seconds, cpu s = train_cpu_seconds).
 """
 import argparse
 import copy
@@ -151,7 +164,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "results", "normflows_vi.jsonl"))
     ap.add_argument("--sanity", action="store_true", help="only the KL machinery check")
+    ap.add_argument("--summarize", action="store_true",
+                    help="only print the median table of the runs already in --out")
     args = ap.parse_args()
+    if args.summarize:
+        with open(args.out) as f:
+            summarize([json.loads(line) for line in f if line.strip()])
+        return
     torch.set_num_threads(args.threads)
 
     sanity = vi_targets.sanity_checks()
@@ -179,18 +198,28 @@ def main():
                 with open(args.out, "a") as f:
                     f.write(line + "\n")
 
-    print(f"\nnormflows planar K={args.layers}, {args.iters} iters x {args.samples} samples, "
-          f"{args.threads} threads; medians over seeds {args.seeds}")
-    print(f"{'target':6s} {'log Z':>8s} {'KL':>8s} {'± SE':>7s} {'ELBO':>8s} {'IS logZ':>8s} "
-          f"{'ESS':>6s} {'train s':>8s} {'cpu s':>7s}  KL per seed")
-    for name in targets:
-        rs = [r for r in rows if r["target"] == name]
-        med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
-        per = " ".join(f"{r['kl']:.4f}" for r in rs)
-        print(f"{name:6s} {rs[0]['log_z_quadrature']:8.4f} {med('kl'):8.4f} {med('kl_se'):7.4f} "
-              f"{med('elbo'):8.4f} {med('is_log_z'):8.4f} {med('ess'):6.3f} "
-              f"{med('train_seconds'):8.1f} {med('train_cpu_seconds'):7.1f}  {per}")
+    print(f"\nmedians over seeds {args.seeds}")
+    summarize(rows)
 
+
+def summarize(rows):
+    """Table of medians over seeds, grouped by (target, layers, iters, samples, threads)."""
+    keys = []
+    for r in rows:
+        k = (r["target"], r["layers"], r["iters"], r["samples"], r["threads"])
+        if k not in keys:
+            keys.append(k)
+    print(f"{'target':6s} {'K':>3s} {'iters':>6s} {'batch':>5s} {'thr':>3s} {'seeds':>5s} "
+          f"{'log Z':>7s} {'KL':>7s} {'± SE':>6s} {'ELBO':>7s} {'IS logZ':>7s} {'ESS':>5s} "
+          f"{'wall s':>6s} {'cpu s':>6s}  KL per seed")
+    for k in keys:
+        rs = [r for r in rows if (r["target"], r["layers"], r["iters"], r["samples"], r["threads"]) == k]
+        med = lambda f: statistics.median(r.get(f, float("nan")) for r in rs)  # noqa: E731
+        per = " ".join(f"{r['seed']}:{r['kl']:.4f}" for r in rs)
+        print(f"{k[0]:6s} {k[1]:3d} {k[2]:6d} {k[3]:5d} {k[4]:3d} {len(rs):5d} "
+              f"{rs[0]['log_z_quadrature']:7.4f} {med('kl'):7.4f} {med('kl_se'):6.4f} "
+              f"{med('elbo'):7.4f} {med('is_log_z'):7.4f} {med('ess'):5.3f} "
+              f"{med('train_seconds'):6.0f} {med('train_cpu_seconds'):6.0f}  {per}")
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,10 @@
 use autograd::Activation;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
-use flows::{Batch, Budget, FlowConfig, FlowKind, Mixing, Named, Precision, Schedule, TrainConfig};
+use flows::energies::ENERGY_HELP;
+use flows::{
+    Batch, Budget, FlowConfig, FlowKind, Mixing, Named, Precision, Schedule, TrainConfig, ViConfig,
+};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -39,6 +42,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Train with the defaults on toy data sets and score on fresh points: the quality table.
     Report(ReportArgs),
+    /// Fit a flow to an unnormalized density by variational inference (reverse KL).
+    Vi(ViArgs),
 }
 
 /// `[default: …]` after a help text: the default shown is the one the flows
@@ -335,4 +340,136 @@ pub struct ReportArgs {
     /// Folder of the runs (NAME-seedS/) and report.md.
     #[arg(long, default_value = "runs/report")]
     pub out: PathBuf,
+}
+
+fn vi_flow_default() -> FlowConfig {
+    FlowConfig::for_variational(2)
+}
+
+fn vi_default() -> ViConfig {
+    ViConfig::default()
+}
+
+/// The flow kinds `vi` offers, each built in the sampling direction; `iaf`
+/// is the masked autoregressive flow turned around.
+fn vi_flow_kind() -> impl TypedValueParser<Value = FlowKind> {
+    const KINDS: [(&str, FlowKind, &str); 6] = [
+        (
+            "planar",
+            FlowKind::Planar,
+            "planar flows (Rezende & Mohamed)",
+        ),
+        (
+            "radial",
+            FlowKind::Radial,
+            "radial flows (Rezende & Mohamed)",
+        ),
+        (
+            "iaf",
+            FlowKind::Maf,
+            "inverse autoregressive flow, affine (Kingma et al.)",
+        ),
+        ("affine", FlowKind::Affine, "RealNVP affine coupling"),
+        (
+            "spline",
+            FlowKind::Spline,
+            "rational-quadratic spline coupling",
+        ),
+        (
+            "iaf-spline",
+            FlowKind::MafSpline,
+            "inverse autoregressive flow with splines",
+        ),
+    ];
+    let values = KINDS
+        .iter()
+        .map(|(name, _, about)| PossibleValue::new(*name).help(*about));
+    PossibleValuesParser::new(values).map(|name| {
+        KINDS
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, kind, _)| *kind)
+            .expect("clap accepts only the names listed")
+    })
+}
+
+/// Flags of `vi`. Unset, the flows library's defaults apply
+/// (`FlowConfig::for_variational`, `ViConfig::default`).
+#[derive(Args, Debug, Clone)]
+pub struct ViArgs {
+    #[arg(long, value_name = "SPEC", default_value = "u1",
+          help = format!("The target density: {ENERGY_HELP}"))]
+    pub target: String,
+    #[arg(long, value_parser = vi_flow_kind(),
+          help = with_default("Flow layers, built so that sampling is their cheap direction", vi_flow_default().kind.name()))]
+    pub flow: Option<FlowKind>,
+    #[arg(long, value_name = "N",
+          help = with_default("Number of flow layers", vi_flow_default().layers))]
+    pub layers: Option<usize>,
+    #[arg(long, value_name = "N",
+          help = with_default("Width of the hidden layers of the networks (coupling and autoregressive flows)", vi_flow_default().hidden))]
+    pub hidden: Option<usize>,
+    #[arg(long, value_name = "N",
+          help = with_default("Optimizer steps", vi_default().steps))]
+    pub steps: Option<usize>,
+    #[arg(long, value_name = "N",
+          help = with_default("Samples of the flow per step", vi_default().samples))]
+    pub samples: Option<usize>,
+    #[arg(long, value_name = "LR", allow_negative_numbers = true,
+          help = with_default("Learning rate of Adam at the start (cosine decay to a tenth)", vi_default().lr))]
+    pub lr: Option<f64>,
+    #[arg(long, value_name = "B", allow_negative_numbers = true,
+          help = with_default("Weight of log p~ at the first step; it rises linearly to 1", vi_default().beta_start))]
+    pub beta_start: Option<f64>,
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true,
+          help = with_default("Fraction of the steps over which that weight rises", vi_default().anneal))]
+    pub anneal: Option<f64>,
+    #[arg(long, value_name = "N",
+          help = with_default("Estimate the ELBO every this many steps", vi_default().eval_every))]
+    pub eval_every: Option<usize>,
+    /// Fresh samples for the final ELBO, KL, log Z and effective sample size.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub final_samples: usize,
+    #[arg(long, value_name = "SEED",
+          help = with_default("Seed of the initialization and the samples", vi_default().seed))]
+    pub seed: Option<u64>,
+    /// Run folder: checkpoint, metrics.csv and figures.
+    #[arg(long, default_value = "runs/vi")]
+    pub out: PathBuf,
+    /// Also write every figure as SVG.
+    #[arg(long)]
+    pub svg: bool,
+    /// Skip the figures.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+impl ViArgs {
+    /// The library's variational architecture for `dim` dimensions, with the
+    /// flags put over it.
+    pub fn flow_config(&self, dim: usize) -> FlowConfig {
+        let d = FlowConfig::for_variational(dim);
+        FlowConfig {
+            kind: self.flow.unwrap_or(d.kind),
+            layers: self.layers.unwrap_or(d.layers),
+            hidden: self.hidden.unwrap_or(d.hidden),
+            seed: self.seed.unwrap_or(vi_default().seed),
+            ..d
+        }
+    }
+
+    /// The library's variational training settings with the flags put over them.
+    pub fn vi_config(&self) -> ViConfig {
+        let d = vi_default();
+        ViConfig {
+            steps: self.steps.unwrap_or(d.steps),
+            samples: self.samples.unwrap_or(d.samples),
+            lr: self.lr.unwrap_or(d.lr),
+            beta_start: self.beta_start.unwrap_or(d.beta_start),
+            anneal: self.anneal.unwrap_or(d.anneal),
+            eval_every: self.eval_every.unwrap_or(d.eval_every),
+            seed: self.seed.unwrap_or(d.seed),
+            ..d
+        }
+    }
 }

@@ -39,7 +39,31 @@ pub struct Checkpoint {
     pub config: FlowConfig,
     pub training: TrainingRecord,
     pub result: TrainResult,
+    /// What a variational fit (`cli vi`) found; absent for density training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variational: Option<VariationalRecord>,
     pub params: Vec<SavedParam>,
+}
+
+/// The target of a variational fit and how close the flow came to it, from
+/// fresh samples of the saved model (`null` where not finite or not known).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VariationalRecord {
+    /// The target's spec (`u2`, `mixture:k=8,radius=3,std=0.3`).
+    pub target: String,
+    pub beta_start: f64,
+    pub anneal: f64,
+    /// Samples behind the numbers below.
+    pub samples: usize,
+    pub elbo: Option<f64>,
+    pub elbo_se: Option<f64>,
+    /// log Z of the target, where known (closed form or quadrature).
+    pub log_z: Option<f64>,
+    /// KL(q‖p) = log Z − ELBO, where log Z is known.
+    pub kl: Option<f64>,
+    pub log_z_is: Option<f64>,
+    pub ess_fraction: Option<f64>,
 }
 
 /// How the model was trained: enough to describe the run and repeat it.
@@ -119,6 +143,7 @@ impl Checkpoint {
             config: model.config.clone(),
             training,
             result,
+            variational: None,
             params,
         }
     }

@@ -162,7 +162,7 @@ pub fn draw_all(
 
 /// Each value replaced by the mean of the (up to) `window` values ending at it:
 /// minibatch NLLs are noisy, and the trend is what a reader wants to see.
-fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
+pub fn moving_average(values: &[f64], window: usize) -> Vec<f64> {
     let mut sum = 0.0;
     let mut out = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {

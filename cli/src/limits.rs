@@ -6,7 +6,7 @@
 use crate::args::TrainArgs;
 use crate::error::{fail, Result};
 use flows::memory::{inference_memory, training_memory};
-use flows::{Budget, FlowConfig, TrainConfig};
+use flows::{Budget, FlowConfig, TrainConfig, ViConfig};
 use std::path::Path;
 
 /// Memory this process may plan to use: what the system reports available
@@ -110,6 +110,23 @@ fn architecture_flag(flow: &FlowConfig, train: &TrainConfig, points: usize) -> S
         .max_by(|a, b| a.2.total_cmp(&b.2))
         .expect("four candidates");
     format!("{flag} {value}")
+}
+
+/// Refuses a variational fit that could not fit in memory, naming
+/// `--samples` (the tape grows with it) or the architecture.
+pub fn check_variational(flow: &FlowConfig, vi: &ViConfig) -> Result<()> {
+    let Some(have) = budget() else { return Ok(()) };
+    let batch = vi.samples.max(vi.eval_samples) as u64;
+    let need = training_memory(flow, 8, 0, batch, vi.steps as u64);
+    if need.is_some_and(|m| m.total() <= have) {
+        return Ok(());
+    }
+    let flag = match need {
+        Some(m) if m.metrics >= m.parameters.max(m.activations) => format!("--steps {}", vi.steps),
+        Some(m) if m.activations >= m.parameters => format!("--samples {}", vi.samples),
+        _ => format!("--layers {} / --hidden {}", flow.layers, flow.hidden),
+    };
+    refuse(&flag, need.map(|m| m.total()), have)
 }
 
 /// Refuses a checkpoint whose model could not be built in memory.

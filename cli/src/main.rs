@@ -22,6 +22,8 @@ mod signals;
 mod tape_demo;
 mod train;
 mod train_data;
+mod vi;
+mod vi_figures;
 
 use args::{Cli, Command};
 use clap::error::ErrorKind;
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Tape(a) => tape_demo::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Report(a) => report::run(a),
+        Command::Vi(a) => vi::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

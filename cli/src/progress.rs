@@ -41,10 +41,18 @@ impl Progress {
         let heldout = heldout_nll
             .map(|h| format!("{h:.4}"))
             .unwrap_or_else(|| "–".into());
+        self.show(
+            done,
+            &format!("train NLL {train_nll:.4}  held-out {heldout}"),
+        );
+    }
+
+    /// After step `done` (1-based), with `message` saying how it goes.
+    pub fn show(&self, done: usize, message: &str) {
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(done as u64);
-                bar.set_message(format!("train NLL {train_nll:.4}  held-out {heldout}"));
+                bar.set_message(message.to_string());
             }
             Progress::Lines {
                 total,
@@ -56,7 +64,7 @@ impl Progress {
                     let rate = done as f64 / elapsed.max(1e-9);
                     let eta = (*total - done) as f64 / rate.max(1e-9);
                     eprintln!(
-                        "step {done:>6}/{total}  train NLL {train_nll:.4}  held-out {heldout}  {rate:.0} steps/s  ETA {eta:.0}s"
+                        "step {done:>6}/{total}  {message}  {rate:.0} steps/s  ETA {eta:.0}s"
                     );
                 }
             }

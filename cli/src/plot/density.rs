@@ -26,8 +26,30 @@ const NATS_SHOWN: f64 = 12.0;
 /// `grid.values.len() == grid.x.len() * grid.y.len()`; an empty grid draws an
 /// empty panel. NaN values are drawn grey; −∞ in the darkest colour.
 pub fn density(path: &Path, format: Format, grid: &Grid, data: &[Point]) -> Result<(), PlotError> {
+    density_titled(path, format, grid, data, "Learned density log p(x)", "data")
+}
+
+/// [`density`] with another title, and another name for the dots in the
+/// note (`""`: no dots, and no note of them).
+pub fn density_titled(
+    path: &Path,
+    format: Format,
+    grid: &Grid,
+    data: &[Point],
+    title: &str,
+    dots: &str,
+) -> Result<(), PlotError> {
     check_grid(grid).map_err(|e| PlotError::at(path, e))?;
-    render(path, format, &Density { grid, data })
+    render(
+        path,
+        format,
+        &Density {
+            grid,
+            data,
+            title,
+            dots,
+        },
+    )
 }
 
 fn check_grid(grid: &Grid) -> Result<(), String> {
@@ -50,6 +72,8 @@ fn check_grid(grid: &Grid) -> Result<(), String> {
 struct Density<'a> {
     grid: &'a Grid,
     data: &'a [Point],
+    title: &'a str,
+    dots: &'a str,
 }
 
 impl Figure for Density<'_> {
@@ -97,12 +121,14 @@ impl Figure for Density<'_> {
             colour_bar(&bar, chart.plotting_area().get_pixel_range().1, scale)?;
         }
         let n = finite(self.data).count();
-        let mut note = format!(
-            "{} × {} grid; data: {}",
-            self.grid.x.len(),
-            self.grid.y.len(),
-            count_note(n, outside(&chart, self.data))
-        );
+        let mut note = format!("{} × {} grid", self.grid.x.len(), self.grid.y.len());
+        if !self.dots.is_empty() {
+            note += &format!(
+                "; {}: {}",
+                self.dots,
+                count_note(n, outside(&chart, self.data))
+            );
+        }
         if let Some(ColourScale {
             clipped: true,
             range,
@@ -110,7 +136,7 @@ impl Figure for Density<'_> {
         {
             note += &format!("; log p < {:.1} drawn darkest", range.start);
         }
-        heading(&head, "Learned density log p(x)", TITLE, Some(&note))
+        heading(&head, self.title, TITLE, Some(&note))
     }
 }
 

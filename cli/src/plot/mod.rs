@@ -33,13 +33,13 @@ mod tests;
 
 pub use self::animation::layer_flow;
 pub use self::data_vs_samples::data_vs_samples;
-pub use self::density::density;
+pub use self::density::{density, density_titled};
 pub use self::error::PlotError;
 
 pub use self::inverse_warp::inverse_warp;
 pub use self::latent::latent;
 pub use self::layer_panels::layer_panels;
-pub use self::training_curve::training_curve;
+pub use self::training_curve::{training_curve, training_curve_with, CurveText};
 
 /// A point in the plane: `[x₁, x₂]` (or `[z₁, z₂]` in latent space).
 pub type Point = [f64; 2];

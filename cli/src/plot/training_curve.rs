@@ -28,17 +28,57 @@ const TOP_QUANTILE: f64 = 0.99;
 /// are skipped too. Lower is better for both; a held-out curve that turns
 /// up while the train curve keeps falling means over-fitting.
 pub fn training_curve(path: &Path, format: Format, curve: &Curve) -> Result<(), PlotError> {
+    training_curve_with(path, format, curve, &CurveText::LIKELIHOOD)
+}
+
+/// What a curve's figure calls its parts.
+#[derive(Clone, Copy, Debug)]
+pub struct CurveText {
+    pub title: &'static str,
+    pub y_name: &'static str,
+    /// The `train` series, before "(moving average over N steps)".
+    pub train: &'static str,
+    /// The `train` series when it is not averaged.
+    pub train_raw: &'static str,
+    pub heldout: &'static str,
+    /// The `entropy` line, before its value.
+    pub floor: &'static str,
+    pub unit: &'static str,
+}
+
+impl CurveText {
+    /// Maximum likelihood: minibatch and held-out NLL over the entropy.
+    pub const LIKELIHOOD: CurveText = CurveText {
+        title: "Training curve",
+        y_name: "NLL (nats/point)",
+        train: "train",
+        train_raw: "train (minibatch NLL)",
+        heldout: "held-out",
+        floor: "true entropy (the floor)",
+        unit: "nats/point",
+    };
+}
+
+/// [`training_curve`] with other names for its parts (variational
+/// inference draws its loss and −ELBO over −log Z).
+pub fn training_curve_with(
+    path: &Path,
+    format: Format,
+    curve: &Curve,
+    text: &CurveText,
+) -> Result<(), PlotError> {
     let n = curve.step.len();
     if curve.train.len() != n || !(curve.heldout.is_empty() || curve.heldout.len() == n) {
         let lengths = (n, curve.train.len(), curve.heldout.len());
         let msg = format!("curve lengths differ (step, train, heldout): {lengths:?}");
         return Err(PlotError::at(path, msg));
     }
-    render(path, format, &TrainingCurve { curve })
+    render(path, format, &TrainingCurve { curve, text })
 }
 
 struct TrainingCurve<'a> {
     curve: &'a Curve,
+    text: &'a CurveText,
 }
 
 impl TrainingCurve<'_> {
@@ -93,7 +133,7 @@ impl Figure for TrainingCurve<'_> {
             x,
             y: self.y_range(),
             x_name: "step",
-            y_name: "NLL (nats/point)",
+            y_name: self.text.y_name,
             aspect: Aspect::Free,
             grid: true,
             compact: false,
@@ -101,12 +141,12 @@ impl Figure for TrainingCurve<'_> {
         let mut chart = axes(&body, &spec)?;
 
         let train_label = match self.curve.train_window {
-            0 | 1 => "train (minibatch NLL)".to_string(),
-            w => format!("train (moving average over {w} steps)"),
+            0 | 1 => self.text.train_raw.to_string(),
+            w => format!("{} (moving average over {w} steps)", self.text.train),
         };
         draw_line(&mut chart, &train, DATA, &train_label, false)?;
         if !heldout.is_empty() {
-            draw_line(&mut chart, &heldout, MODEL, "held-out", true)?;
+            draw_line(&mut chart, &heldout, MODEL, self.text.heldout, true)?;
         }
         let (xs, ys) = (chart.x_range(), chart.y_range());
         if let Some(h) = self.curve.entropy.filter(|h| ys.contains(h)) {
@@ -115,7 +155,7 @@ impl Figure for TrainingCurve<'_> {
                 &mut chart,
                 &floor,
                 GUIDE,
-                &format!("true entropy {h:.4} (the floor)"),
+                &format!("{} {h:.4}", self.text.floor),
                 false,
             )?;
         }
@@ -146,12 +186,12 @@ impl Figure for TrainingCurve<'_> {
                 .draw()?;
         }
 
-        let mut note = last_values(&train, &heldout);
+        let mut note = last_values(&train, &heldout, self.text);
         let top = chart.y_range().end;
         if train.iter().chain(&heldout).any(|p| p[1] > top) {
             note += "; early values above the top are cut off";
         }
-        heading(&head, "Training curve", TITLE, Some(&note))
+        heading(&head, self.text.title, TITLE, Some(&note))
     }
 }
 
@@ -186,12 +226,13 @@ fn draw_line<DB: DrawingBackend>(
 }
 
 /// "last: train 1.234, held-out 1.301 nats/point".
-fn last_values(train: &[Point], heldout: &[Point]) -> String {
+fn last_values(train: &[Point], heldout: &[Point], text: &CurveText) -> String {
     let last = |s: &[Point]| s.last().map(|p| format!("{:.3}", p[1]));
+    let (a, b, unit) = (text.train, text.heldout, text.unit);
     match (last(train), last(heldout)) {
-        (Some(t), Some(h)) => format!("last: train {t}, held-out {h} nats/point"),
-        (Some(t), None) => format!("last: train {t} nats/point"),
-        (None, Some(h)) => format!("last: held-out {h} nats/point"),
+        (Some(t), Some(h)) => format!("last: {a} {t}, {b} {h} {unit}"),
+        (Some(t), None) => format!("last: {a} {t} {unit}"),
+        (None, Some(h)) => format!("last: {b} {h} {unit}"),
         (None, None) => "no values yet".into(),
     }
 }
