@@ -163,7 +163,7 @@ fn readme_train_usage_matches_help() {
 
 #[test]
 fn readme_sample_eval_plot_usage_matches_help() {
-    for command in ["sample", "eval", "plot", "tape", "bench", "report"] {
+    for command in ["sample", "eval", "plot", "tape", "bench", "report", "vi"] {
         check_command(command);
     }
 }
