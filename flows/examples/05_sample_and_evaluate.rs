@@ -27,9 +27,10 @@
 //!
 //! The test at the bottom checks each of these; `cargo test` runs it.
 //!
-//! **Previous:** `04_train_a_flow.rs`. This is the last numbered example;
-//! `docs/REPORT.md` has the math of the layers and figures of a full run,
-//! `docs/AUTODIFF.md` the engine underneath.
+//! **Previous:** `04_train_a_flow.rs`. **Next:** `06_variational_inference.rs`,
+//! the flow fitted to a density instead of data. `docs/REPORT.md` has the
+//! math of the layers and figures of a full run, `docs/AUTODIFF.md` the
+//! engine underneath.
 
 use autograd::{ParamStore, Tensor, Value};
 use flows::data::ToyData;
