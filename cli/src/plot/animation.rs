@@ -11,17 +11,19 @@
 use super::canvas::DrawResult;
 use super::error::PlotError;
 use super::font::register_fonts;
-use super::layer_panels::colours_by_first_x;
+use super::layer_panels::ColourByX;
 use super::limits::{finite, robust_range, widen};
-use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes};
-use super::style::{DATA, TITLE};
+use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes, AxisText};
+use super::style::{DATA, SUBTITLE, TITLE};
 use super::Point;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Frame size in pixels: small enough that the file stays small.
-const SIZE: (u32, u32) = (600, 620);
+const SIZE: (u32, u32) = (600, 660);
+/// The strip under the title with the colour bar.
+const BAR_STRIP: u32 = 44;
 /// Frames spent gliding from one stage to the next, and resting on each.
 const GLIDE: usize = 10;
 const REST: usize = 6;
@@ -37,7 +39,7 @@ pub fn layer_flow(path: &Path, stages: &[(String, Vec<Point>)]) -> Result<(), Pl
         return Err(fail(&"no stages to animate"));
     }
     let (x, y) = shared_limits(stages);
-    let colours = colours_by_first_x(stages);
+    let colours = ColourByX::of(stages);
     let (w, h) = SIZE;
     let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(&e))?);
     let mut encoder = gif::Encoder::new(file, w as u16, h as u16, &[]).map_err(|e| fail(&e))?;
@@ -48,7 +50,7 @@ pub fn layer_flow(path: &Path, stages: &[(String, Vec<Point>)]) -> Result<(), Pl
     for frame in frames(stages) {
         {
             let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            draw_frame(&root, &frame, &x, &y, colours.as_deref()).map_err(|e| fail(&e))?;
+            draw_frame(&root, &frame, &x, &y, colours.as_ref()).map_err(|e| fail(&e))?;
             root.present().map_err(|e| fail(&e))?;
         }
         // Quantized to 256 colours (NeuQuant); speed 10 of 30 is plenty for
@@ -117,10 +119,14 @@ fn draw_frame<DB: DrawingBackend>(
     frame: &Frame,
     x: &std::ops::Range<f64>,
     y: &std::ops::Range<f64>,
-    colours: Option<&[RGBColor]>,
+    colours: Option<&ColourByX>,
 ) -> DrawResult<(), DB> {
     root.fill(&WHITE)?;
     let (head, body) = split_heading(root, TITLE, true);
+    let (bar, body) = body.split_vertically(BAR_STRIP);
+    if let Some(c) = colours {
+        c.bar(&bar, 0.9 * SUBTITLE)?;
+    }
     let spec = Axes {
         x: x.clone(),
         y: y.clone(),
@@ -128,11 +134,11 @@ fn draw_frame<DB: DrawingBackend>(
         y_name: "",
         aspect: Aspect::EqualByRange,
         grid: true,
-        compact: true,
+        text: AxisText::Compact,
     };
     let mut chart = axes(&body, &spec)?;
     let coloured = frame.points.iter().enumerate().map(|(i, p)| {
-        let colour = colours.map_or(DATA, |c| c[i]);
+        let colour = colours.map_or(DATA, |c| c.colours[i]);
         (*p, colour)
     });
     draw_points(&mut chart, coloured, frame.points.len())?;
@@ -140,6 +146,6 @@ fn draw_frame<DB: DrawingBackend>(
         &head,
         &frame.title,
         TITLE,
-        Some("the data flowing through the flow, x → z; colour: each point's x₁"),
+        Some("the data flowing through the flow, x → z"),
     )
 }

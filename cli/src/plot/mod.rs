@@ -23,6 +23,7 @@ mod font;
 mod inverse_warp;
 mod latent;
 mod layer_panels;
+mod legend;
 mod limits;
 mod scatter;
 mod style;
