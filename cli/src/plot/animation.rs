@@ -10,7 +10,7 @@
 
 use super::canvas::DrawResult;
 use super::error::PlotError;
-use super::font::register_fonts;
+use super::gif_file::GifFile;
 use super::layer_panels::ColourByX;
 use super::limits::{finite, robust_range, widen};
 use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes, AxisText};
@@ -33,31 +33,16 @@ const DELAY: u16 = 6;
 /// Writes the GIF of `stages` (name, points; every stage with the same
 /// points in the same order) to `path`.
 pub fn layer_flow(path: &Path, stages: &[(String, Vec<Point>)]) -> Result<(), PlotError> {
-    register_fonts();
-    let fail = |e: &dyn std::fmt::Display| PlotError::at(path, e);
     if stages.is_empty() {
-        return Err(fail(&"no stages to animate"));
+        return Err(PlotError::at(path, "no stages to animate"));
     }
     let (x, y) = shared_limits(stages);
     let colours = ColourByX::of(stages);
-    let (w, h) = SIZE;
-    let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(&e))?);
-    let mut encoder = gif::Encoder::new(file, w as u16, h as u16, &[]).map_err(|e| fail(&e))?;
-    encoder
-        .set_repeat(gif::Repeat::Infinite)
-        .map_err(|e| fail(&e))?;
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    let mut gif = GifFile::create(path, SIZE)?;
     for frame in frames(stages) {
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            draw_frame(&root, &frame, &x, &y, colours.as_ref()).map_err(|e| fail(&e))?;
-            root.present().map_err(|e| fail(&e))?;
-        }
-        // Quantized to 256 colours (NeuQuant); speed 10 of 30 is plenty for
-        // dots on white.
-        let mut gif_frame = gif::Frame::from_rgb_speed(w as u16, h as u16, &rgb, 10);
-        gif_frame.delay = DELAY;
-        encoder.write_frame(&gif_frame).map_err(|e| fail(&e))?;
+        gif.frame(DELAY, &|root| {
+            draw_frame(root, &frame, &x, &y, colours.as_ref())
+        })?;
     }
     Ok(())
 }
@@ -121,7 +106,6 @@ fn draw_frame<DB: DrawingBackend>(
     y: &std::ops::Range<f64>,
     colours: Option<&ColourByX>,
 ) -> DrawResult<(), DB> {
-    root.fill(&WHITE)?;
     let (head, body) = split_heading(root, TITLE, true);
     let (bar, body) = body.split_vertically(BAR_STRIP);
     if let Some(c) = colours {

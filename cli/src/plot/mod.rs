@@ -20,6 +20,7 @@ mod data_vs_samples;
 mod density;
 mod error;
 mod font;
+mod gif_file;
 mod inverse_warp;
 mod latent;
 mod layer_panels;
@@ -27,6 +28,7 @@ mod legend;
 mod limits;
 mod scatter;
 mod style;
+mod training_animation;
 mod training_curve;
 
 #[cfg(test)]
@@ -40,6 +42,7 @@ pub use self::error::PlotError;
 pub use self::inverse_warp::inverse_warp;
 pub use self::latent::latent;
 pub use self::layer_panels::layer_panels;
+pub use self::training_animation::{density_over_training, TrainingFrame, TrainingFrames};
 pub use self::training_curve::training_curve;
 
 /// A point in the plane: `[x₁, x₂]` (or `[z₁, z₂]` in latent space).
