@@ -7,6 +7,8 @@
 //!
 //! Conventions shared by all figures:
 //! - blue is data (or data mapped through the flow), orange is model samples;
+//! - every colour is explained in the figure: a key of swatches or a colour
+//!   bar (`legend.rs`, and the log p bar of the density);
 //! - non-finite points are skipped; points outside the view are not drawn but
 //!   are still counted in titles ("n = 1000, 3 outside the view");
 //! - axis limits ignore the most extreme 0.5 % of values on each side, so a
