@@ -213,14 +213,6 @@ fn train<F: Float>(
         )?);
     }
     if finished && args.animate {
-        let data = &split.train;
-        files.extend(figures::animate(
-            &mut staging,
-            &args.out,
-            &model,
-            &store64,
-            data,
-        )?);
         let run = training_gif::Run {
             model: &model,
             kept: (&store64, fitted.best_step),
@@ -230,17 +222,28 @@ fn train<F: Float>(
             entropy: split.entropy,
             seed: train_config.seed,
         };
-        if let Some(snapshots) = &watch.snapshots {
-            files.extend(training_gif::animate(
-                &mut staging,
-                &args.out,
-                snapshots,
-                &run,
-            )?);
-        }
+        files.extend(animate(&mut staging, args, &run, watch.snapshots.as_ref())?);
     }
     staging.commit()?;
     finish(args, &model, &fitted, &split, &result, &files)
+}
+
+/// Stages the `--animate` GIFs (2-D data only): the data flowing through
+/// the kept model, and the model over training from the snapshots.
+fn animate(
+    staging: &mut Staging,
+    args: &TrainArgs,
+    run: &training_gif::Run,
+    snapshots: Option<&Snapshots>,
+) -> Result<Vec<String>> {
+    let (model, store) = (run.model, run.kept.0);
+    let mut files: Vec<String> = figures::animate(staging, &args.out, model, store, run.train)?
+        .into_iter()
+        .collect();
+    if let Some(snapshots) = snapshots {
+        files.extend(training_gif::animate(staging, &args.out, snapshots, run)?);
+    }
+    Ok(files)
 }
 
 /// The end of a run: the summary, or why it stopped early (the best model
