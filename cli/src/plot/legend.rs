@@ -148,3 +148,37 @@ pub(super) fn colour_bar_horizontal<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::scatter::{axes, Aspect, Axes, AxisText};
+
+    /// With the top-left corner full of points and the others empty, the
+    /// key moves to the top right; with every corner empty it stays at the
+    /// top left.
+    #[test]
+    fn the_key_goes_to_the_emptiest_corner() {
+        crate::plot::font::register_fonts();
+        let mut rgb = vec![0u8; 400 * 300 * 3];
+        let root = BitMapBackend::with_buffer(&mut rgb, (400, 300)).into_drawing_area();
+        let spec = Axes {
+            x: 0.0..1.0,
+            y: 0.0..1.0,
+            x_name: "",
+            y_name: "",
+            aspect: Aspect::Free,
+            grid: false,
+            text: AxisText::Normal,
+        };
+        let chart = axes(&root, &spec).unwrap();
+        let top_left: Vec<Point> = (0..50).map(|i| [0.01 * (i % 10) as f64, 0.95]).collect();
+        let (pw, _) = chart.plotting_area().dim_in_pixel();
+        let size = (100, 40);
+        assert_eq!(emptiest_corner(&chart, size, &[]), (0, 0));
+        assert_eq!(
+            emptiest_corner(&chart, size, &top_left),
+            (pw as i32 - 100, 0)
+        );
+    }
+}
