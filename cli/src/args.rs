@@ -170,7 +170,8 @@ pub struct TrainArgs {
     /// Skip the figures.
     #[arg(long)]
     pub no_plots: bool,
-    /// Also write 7_flow.gif: the data flowing through the flow, layer by layer (2-D data).
+    /// Also write 7_flow.gif (the data flowing through the flow, layer by layer) and
+    /// 8_training.gif (the density and samples over training); 2-D data.
     #[arg(long)]
     pub animate: bool,
 }

@@ -19,9 +19,11 @@ mod plot;
 mod progress;
 mod report;
 mod signals;
+mod snapshots;
 mod tape_demo;
 mod train;
 mod train_data;
+mod training_gif;
 mod vi;
 mod vi_figures;
 

@@ -16,7 +16,9 @@ use crate::limits;
 use crate::metrics;
 use crate::progress::Progress;
 use crate::signals;
+use crate::snapshots::Snapshots;
 use crate::train_data::{self, Split};
+use crate::training_gif;
 use autograd::{Float, ParamStore};
 use flows::data::ToyData;
 use flows::evaluate;
@@ -66,6 +68,7 @@ fn run_files(args: &TrainArgs) -> Vec<String> {
     files.extend(figures::file_names(args.svg));
     if args.animate {
         files.push(figures::ANIMATION.to_string());
+        files.push(training_gif::TRAINING_ANIMATION.to_string());
     }
     files
 }
@@ -116,9 +119,11 @@ fn flag_error(e: ConfigError) -> CliError {
     ))
 }
 
-/// Shows progress and turns Ctrl-C (or SIGTERM) into an early stop.
+/// Shows progress, turns Ctrl-C (or SIGTERM) into an early stop, and keeps
+/// snapshots of the model for `--animate`.
 struct Watch {
     progress: Progress,
+    snapshots: Option<Snapshots>,
 }
 
 impl Observer for Watch {
@@ -129,6 +134,12 @@ impl Observer for Watch {
     fn on_step(&mut self, row: &MetricRow, _total: usize, latest_heldout: f64) {
         self.progress
             .update(row.step, row.train_nll, Some(latest_heldout));
+    }
+
+    fn on_params<G: Float>(&mut self, step: usize, params: &ParamStore<G>) {
+        if let Some(snapshots) = &mut self.snapshots {
+            snapshots.offer(step, params);
+        }
     }
 }
 
@@ -149,6 +160,8 @@ fn train<F: Float>(
     signals::check("while building the model: nothing was written")?;
     let mut watch = Watch {
         progress: Progress::new(steps),
+        snapshots: (args.animate && split.train.dim == 2)
+            .then(|| Snapshots::new(steps, store.num_trainable())),
     };
     let (train_t, heldout_t) = (split.train.to_tensor::<F>(), split.heldout.to_tensor::<F>());
     let fitted = flows::fit(
@@ -200,17 +213,37 @@ fn train<F: Float>(
         )?);
     }
     if finished && args.animate {
-        let data = &split.train;
-        files.extend(figures::animate(
-            &mut staging,
-            &args.out,
-            &model,
-            &store64,
-            data,
-        )?);
+        let run = training_gif::Run {
+            model: &model,
+            kept: (&store64, fitted.best_step),
+            train: &split.train,
+            heldout: &split.heldout,
+            total_steps: steps,
+            entropy: split.entropy,
+            seed: train_config.seed,
+        };
+        files.extend(animate(&mut staging, args, &run, watch.snapshots.as_ref())?);
     }
     staging.commit()?;
     finish(args, &model, &fitted, &split, &result, &files)
+}
+
+/// Stages the `--animate` GIFs (2-D data only): the data flowing through
+/// the kept model, and the model over training from the snapshots.
+fn animate(
+    staging: &mut Staging,
+    args: &TrainArgs,
+    run: &training_gif::Run,
+    snapshots: Option<&Snapshots>,
+) -> Result<Vec<String>> {
+    let (model, store) = (run.model, run.kept.0);
+    let mut files: Vec<String> = figures::animate(staging, &args.out, model, store, run.train)?
+        .into_iter()
+        .collect();
+    if let Some(snapshots) = snapshots {
+        files.extend(training_gif::animate(staging, &args.out, snapshots, run)?);
+    }
+    Ok(files)
 }
 
 /// The end of a run: the summary, or why it stopped early (the best model

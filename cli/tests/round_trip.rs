@@ -727,16 +727,52 @@ fn animate_writes_a_gif_of_every_stage() {
     let mut args = vec!["train", "--points", "300", "--out", "run", "--animate"];
     args.extend_from_slice(TINY);
     cli_ok(&dir, &args);
-    let file = std::fs::File::open(dir.join("run/7_flow.gif")).expect("a GIF");
+    let frames = gif_frames(&dir.join("run/7_flow.gif"));
+    // 4 stages at rest (6 frames each) and 3 glides (9 frames each).
+    assert_eq!(frames.len(), 4 * 6 + 3 * 9);
+}
+
+/// The frames of the GIF at `path` as (delay, RGBA pixels), after checking
+/// that it decodes and that every frame covers the whole image.
+fn gif_frames(path: &Path) -> Vec<(u16, Vec<u8>)> {
+    let file = std::fs::File::open(path).expect("a GIF");
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::RGBA);
     let mut decoder = options.read_info(file).expect("a valid GIF");
     let (w, h) = (decoder.width(), decoder.height());
-    let mut frames = 0;
+    let mut frames = Vec::new();
     while let Some(frame) = decoder.read_next_frame().expect("decodable frames") {
         assert_eq!((frame.width, frame.height), (w, h));
-        frames += 1;
+        frames.push((frame.delay, frame.buffer.to_vec()));
     }
-    // 4 stages at rest (6 frames each) and 3 glides (9 frames each).
-    assert_eq!(frames, 4 * 6 + 3 * 9);
+    frames
+}
+
+/// `--animate` also writes 8_training.gif: one frame per snapshot of the
+/// model (of a 30-step run: 29 of the steps 0 to 30, closer together early
+/// on) and a last one of the kept model, held longest; no frame repeats the one before it, so the
+/// animation shows the model change.
+#[test]
+fn animate_writes_a_gif_of_the_density_over_training() {
+    let dir = fresh_dir("round_trip", "animate_training");
+    let mut args = vec!["train", "--points", "300", "--out", "run", "--animate"];
+    args.extend_from_slice(TINY);
+    let out = cli_ok(&dir, &args);
+    assert!(out.contains("8_training.gif"), "{out}");
+    let frames = gif_frames(&dir.join("run/8_training.gif"));
+    assert_eq!(frames.len(), 29 + 1);
+    for (k, pair) in frames.windows(2).enumerate() {
+        assert_ne!(
+            pair[0].1,
+            pair[1].1,
+            "frames {k} and {} are the same",
+            k + 1
+        );
+    }
+    let longest = frames.iter().map(|f| f.0).max().unwrap();
+    assert_eq!(frames.last().unwrap().0, longest, "the kept model is held");
+    let bytes = std::fs::metadata(dir.join("run/8_training.gif"))
+        .unwrap()
+        .len();
+    assert!(bytes < 4_000_000, "{bytes} bytes");
 }

@@ -61,6 +61,14 @@ pub trait Observer {
     /// Called after each step with its row, the planned number of steps, and
     /// the most recent held-out NLL.
     fn on_step(&mut self, _row: &MetricRow, _total_steps: usize, _latest_heldout: f64) {}
+
+    /// Called before the first step (step 0, the initialized model) and after
+    /// each step with the parameters of the model being judged: the running
+    /// average when `averaging` is on (what the held-out NLL is measured on
+    /// and what may be kept), the live parameters otherwise. Copy the steps
+    /// you want (`cli train --animate` keeps a few dozen to draw the density
+    /// as it is learned); a shared reference cannot change the training.
+    fn on_params<F: Float>(&mut self, _step: usize, _params: &ParamStore<F>) {}
 }
 
 impl Observer for () {}
@@ -131,6 +139,7 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     // The running average of the parameters, if asked for: what is judged
     // and kept then.
     let mut averaged = (config.averaging > 0.0).then(|| store.clone());
+    observer.on_params(0, averaged.as_ref().unwrap_or(store));
     let mut latest_heldout = initial;
     let mut stop = Stop::Finished;
     for step in 1..=steps {
@@ -164,6 +173,7 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         };
         metrics.push(row);
         observer.on_step(&row, steps, latest_heldout);
+        observer.on_params(step, averaged.as_ref().unwrap_or(store));
     }
     let (_, best_heldout_nll, best_step, best) = best;
     Ok(Fitted {

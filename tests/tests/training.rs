@@ -288,6 +288,54 @@ fn an_observer_can_stop_training() {
     assert_eq!(fitted.steps_taken(), 7);
 }
 
+/// An observer sees the judged parameters at step 0 and after every step,
+/// and looking cannot change the training: the same seed with and without
+/// it gives the same metrics and the same kept model, which is the copy
+/// the observer saw at the kept step.
+#[test]
+fn an_observer_sees_the_judged_parameters_without_changing_training() {
+    #[derive(Default)]
+    struct Keep(Vec<(usize, ParamStore<f32>)>);
+    impl Observer for Keep {
+        fn on_params<F: autograd::Float>(&mut self, step: usize, params: &ParamStore<F>) {
+            self.0.push((step, params.cast::<f32>()));
+        }
+    }
+    let config = TrainConfig {
+        budget: Budget::Steps(40),
+        eval_every: 10,
+        ..TrainConfig::default()
+    };
+    let fit = |observer: &mut Keep, watch: bool| {
+        let mut s = setup(5);
+        let validation = moons(VALIDATION, &mut s.rng);
+        let (model, store, train, rng) = (&s.model, &mut s.store, &s.train, &mut s.rng);
+        if watch {
+            flows::fit(model, store, train, &validation, &config, rng, observer)
+        } else {
+            flows::fit(model, store, train, &validation, &config, rng, &mut ())
+        }
+        .unwrap()
+    };
+    let mut kept = Keep::default();
+    let watched = fit(&mut kept, true);
+    let plain = fit(&mut Keep::default(), false);
+    let without_time = |f: &flows::Fitted<f32>| -> Vec<(usize, f64, Option<f64>)> {
+        f.metrics
+            .iter()
+            .map(|m| (m.step, m.train_nll, m.heldout_nll))
+            .collect()
+    };
+    assert_eq!(without_time(&watched), without_time(&plain));
+    assert_eq!(watched.best_step, plain.best_step);
+    let steps: Vec<usize> = kept.0.iter().map(|(s, _)| *s).collect();
+    assert_eq!(steps, (0..=40).collect::<Vec<_>>());
+    let seen = &kept.0[watched.best_step].1;
+    for ((_, a), (_, b)) in seen.iter().zip(watched.best.iter()) {
+        assert_eq!(a.value.data(), b.value.data(), "{}", a.name);
+    }
+}
+
 /// What a training loss leaves out or gets wrong.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Loss {

@@ -10,18 +10,20 @@
 
 use super::canvas::DrawResult;
 use super::error::PlotError;
-use super::font::register_fonts;
-use super::layer_panels::colours_by_first_x;
+use super::gif_file::GifFile;
+use super::layer_panels::ColourByX;
 use super::limits::{finite, robust_range, widen};
-use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes};
-use super::style::{DATA, TITLE};
+use super::scatter::{axes, draw_points, heading, split_heading, Aspect, Axes, AxisText};
+use super::style::{DATA, SUBTITLE, TITLE};
 use super::Point;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Frame size in pixels: small enough that the file stays small.
-const SIZE: (u32, u32) = (600, 620);
+const SIZE: (u32, u32) = (600, 660);
+/// The strip under the title with the colour bar.
+const BAR_STRIP: u32 = 44;
 /// Frames spent gliding from one stage to the next, and resting on each.
 const GLIDE: usize = 10;
 const REST: usize = 6;
@@ -31,31 +33,16 @@ const DELAY: u16 = 6;
 /// Writes the GIF of `stages` (name, points; every stage with the same
 /// points in the same order) to `path`.
 pub fn layer_flow(path: &Path, stages: &[(String, Vec<Point>)]) -> Result<(), PlotError> {
-    register_fonts();
-    let fail = |e: &dyn std::fmt::Display| PlotError::at(path, e);
     if stages.is_empty() {
-        return Err(fail(&"no stages to animate"));
+        return Err(PlotError::at(path, "no stages to animate"));
     }
     let (x, y) = shared_limits(stages);
-    let colours = colours_by_first_x(stages);
-    let (w, h) = SIZE;
-    let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(&e))?);
-    let mut encoder = gif::Encoder::new(file, w as u16, h as u16, &[]).map_err(|e| fail(&e))?;
-    encoder
-        .set_repeat(gif::Repeat::Infinite)
-        .map_err(|e| fail(&e))?;
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    let colours = ColourByX::of(stages);
+    let mut gif = GifFile::create(path, SIZE)?;
     for frame in frames(stages) {
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            draw_frame(&root, &frame, &x, &y, colours.as_deref()).map_err(|e| fail(&e))?;
-            root.present().map_err(|e| fail(&e))?;
-        }
-        // Quantized to 256 colours (NeuQuant); speed 10 of 30 is plenty for
-        // dots on white.
-        let mut gif_frame = gif::Frame::from_rgb_speed(w as u16, h as u16, &rgb, 10);
-        gif_frame.delay = DELAY;
-        encoder.write_frame(&gif_frame).map_err(|e| fail(&e))?;
+        gif.frame(DELAY, &|root| {
+            draw_frame(root, &frame, &x, &y, colours.as_ref())
+        })?;
     }
     Ok(())
 }
@@ -117,10 +104,13 @@ fn draw_frame<DB: DrawingBackend>(
     frame: &Frame,
     x: &std::ops::Range<f64>,
     y: &std::ops::Range<f64>,
-    colours: Option<&[RGBColor]>,
+    colours: Option<&ColourByX>,
 ) -> DrawResult<(), DB> {
-    root.fill(&WHITE)?;
     let (head, body) = split_heading(root, TITLE, true);
+    let (bar, body) = body.split_vertically(BAR_STRIP);
+    if let Some(c) = colours {
+        c.bar(&bar, 0.9 * SUBTITLE)?;
+    }
     let spec = Axes {
         x: x.clone(),
         y: y.clone(),
@@ -128,11 +118,11 @@ fn draw_frame<DB: DrawingBackend>(
         y_name: "",
         aspect: Aspect::EqualByRange,
         grid: true,
-        compact: true,
+        text: AxisText::Compact,
     };
     let mut chart = axes(&body, &spec)?;
     let coloured = frame.points.iter().enumerate().map(|(i, p)| {
-        let colour = colours.map_or(DATA, |c| c[i]);
+        let colour = colours.map_or(DATA, |c| c.colours[i]);
         (*p, colour)
     });
     draw_points(&mut chart, coloured, frame.points.len())?;
@@ -140,6 +130,6 @@ fn draw_frame<DB: DrawingBackend>(
         &head,
         &frame.title,
         TITLE,
-        Some("the data flowing through the flow, x → z; colour: each point's x₁"),
+        Some("the data flowing through the flow, x → z"),
     )
 }

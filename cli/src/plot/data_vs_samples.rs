@@ -1,11 +1,13 @@
 //! Figure 1: the training data next to samples from the model.
 
 use super::canvas::{render, DrawResult, Figure};
+use super::legend::{key, Swatch};
 use super::limits::{finite, robust_limits};
 use super::scatter::{
     axes, count_note, draw_points, empty_note, heading, outside, split_heading, Aspect, Axes,
+    AxisText,
 };
-use super::style::{DATA, MODEL, TITLE};
+use super::style::{DATA, MODEL, SUBTITLE, TITLE};
 use super::{Format, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -39,10 +41,15 @@ impl Figure for DataVsSamples<'_> {
         let (x, y) = robust_limits(finite(self.data).chain(finite(self.samples)));
         let panels = root.split_evenly((1, 2));
         let contents = [
-            ("Data", self.data, DATA),
-            ("Model samples", self.samples, MODEL),
+            ("Data", "the training data", self.data, DATA),
+            (
+                "Model samples",
+                "samples drawn from the model",
+                self.samples,
+                MODEL,
+            ),
         ];
-        for (area, (title, points, colour)) in panels.iter().zip(contents) {
+        for (area, (title, meaning, points, colour)) in panels.iter().zip(contents) {
             let (head, body) = split_heading(area, TITLE, true);
             let spec = Axes {
                 x: x.clone(),
@@ -51,7 +58,7 @@ impl Figure for DataVsSamples<'_> {
                 y_name: "x₂",
                 aspect: Aspect::EqualByRange,
                 grid: true,
-                compact: false,
+                text: AxisText::Normal,
             };
             let mut chart = axes(&body, &spec)?;
             let n = finite(points).count();
@@ -59,6 +66,7 @@ impl Figure for DataVsSamples<'_> {
             if n == 0 {
                 empty_note(&chart, "no points")?;
             }
+            key(&chart, &[(meaning, Swatch::Dot(colour))], SUBTITLE, points)?;
             let note = count_note(n, outside(&chart, points));
             heading(&head, title, TITLE, Some(&note))?;
         }

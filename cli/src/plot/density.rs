@@ -1,11 +1,13 @@
 //! Figure 2: the learned density as a heatmap of log p, with the data on top.
 
 use super::canvas::{render, DrawResult, Figure};
+use super::legend::{key, Swatch};
 use super::limits::{finite, quantile, sorted_finite};
 use super::scatter::{
-    axes, count_note, empty_note, heading, outside, split_heading, tick_label, Aspect, Axes, Chart,
+    axes, count_note, empty_note, heading, outside, split_heading, tick_label, Aspect, Axes,
+    AxisText, Chart,
 };
-use super::style::{faded, text, viridis, AXIS_NAME, INK, TICKS, TITLE};
+use super::style::{faded, text, viridis, AXIS_NAME, INK, SUBTITLE, TICKS, TITLE};
 use super::{Format, Grid, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -93,28 +95,18 @@ impl Figure for Density<'_> {
         let (main, bar) = body.split_horizontally(body.dim_in_pixel().0 - 160);
         let colours = ColourScale::of(&self.grid.values);
 
-        let (x, y) = (edges(&self.grid.x), edges(&self.grid.y));
-        let spec = Axes {
-            x: x.first().zip(x.last()).map_or(-1.0..1.0, |(a, b)| *a..*b),
-            y: y.first().zip(y.last()).map_or(-1.0..1.0, |(a, b)| *a..*b),
-            x_name: "x₁",
-            y_name: "x₂",
-            aspect: Aspect::EqualByArea,
-            grid: false,
-            compact: false,
-        };
-        let mut chart = axes(&main, &spec)?;
-        let nx = self.grid.x.len();
-        let cells = self.grid.values.iter().enumerate().map(|(k, &v)| {
-            let (i, j) = (k % nx, k / nx);
-            let corners = [(x[i], y[j]), (x[i + 1], y[j + 1])];
-            Rectangle::new(corners, cell_colour(colours.as_ref(), v).filled())
-        });
-        chart.draw_series(cells)?;
+        let mut chart = axes(&main, &heatmap_axes(self.grid))?;
+        draw_heatmap(&mut chart, self.grid, colours.as_ref())?;
         draw_data(&mut chart, self.data)?;
         if self.grid.values.is_empty() {
             empty_note(&chart, "empty grid")?;
         }
+        key(
+            &chart,
+            &[("the training data", Swatch::Dot(WHITE))],
+            SUBTITLE,
+            self.data,
+        )?;
 
         if let Some(scale) = &colours {
             // The bar spans the same pixel rows as the heatmap.
@@ -140,9 +132,43 @@ impl Figure for Density<'_> {
     }
 }
 
+/// Axes that hold the grid's cells exactly, one unit as long on both axes.
+pub(super) fn heatmap_axes(grid: &Grid) -> Axes<'static> {
+    let (x, y) = (edges(&grid.x), edges(&grid.y));
+    Axes {
+        x: x.first().zip(x.last()).map_or(-1.0..1.0, |(a, b)| *a..*b),
+        y: y.first().zip(y.last()).map_or(-1.0..1.0, |(a, b)| *a..*b),
+        x_name: "x₁",
+        y_name: "x₂",
+        aspect: Aspect::EqualByArea,
+        grid: false,
+        text: AxisText::Normal,
+    }
+}
+
+/// One filled rectangle per grid cell, coloured by `scale`.
+pub(super) fn draw_heatmap<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    grid: &Grid,
+    scale: Option<&ColourScale>,
+) -> DrawResult<(), DB> {
+    let (x, y) = (edges(&grid.x), edges(&grid.y));
+    let nx = grid.x.len();
+    let cells = grid.values.iter().enumerate().map(|(k, &v)| {
+        let (i, j) = (k % nx, k / nx);
+        let corners = [(x[i], y[j]), (x[i + 1], y[j + 1])];
+        Rectangle::new(corners, cell_colour(scale, v).filled())
+    });
+    chart.draw_series(cells)?;
+    Ok(())
+}
+
 /// Data as small white dots: visible on the dark low-density background and,
 /// being translucent, not hiding the colours where the model is confident.
-fn draw_data<DB: DrawingBackend>(chart: &mut Chart<DB>, data: &[Point]) -> DrawResult<(), DB> {
+pub(super) fn draw_data<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    data: &[Point],
+) -> DrawResult<(), DB> {
     let (x, y) = (chart.x_range(), chart.y_range());
     let alpha = if data.len() > 2000 { 0.35 } else { 0.55 };
     let dots = finite(data)
@@ -168,17 +194,17 @@ fn edges(c: &[f64]) -> Vec<f64> {
 }
 
 /// Maps log p values to colours.
-struct ColourScale {
-    range: Range<f64>,
+pub(super) struct ColourScale {
+    pub(super) range: Range<f64>,
     /// Whether some values fall below `range` (and share its darkest colour).
-    clipped: bool,
+    pub(super) clipped: bool,
 }
 
 impl ColourScale {
     /// The scale for `values`: from the lowest finite value (but at most
     /// `NATS_SHOWN` below the top) to the top, a very high quantile. None if
     /// no value is finite.
-    fn of(values: &[f64]) -> Option<ColourScale> {
+    pub(super) fn of(values: &[f64]) -> Option<ColourScale> {
         let sorted = sorted_finite(values.iter().copied());
         let lowest = *sorted.first()?;
         // A high quantile rather than the max: one spike must not dim the rest.
@@ -210,7 +236,7 @@ fn cell_colour(scale: Option<&ColourScale>, v: f64) -> RGBColor {
 /// A vertical strip of the colour map with log p values beside it, and a
 /// "log p" label above it. `column` is the strip of the figure it goes in,
 /// `rows` the pixel rows (of the whole figure) it should span.
-fn colour_bar<DB: DrawingBackend>(
+pub(super) fn colour_bar<DB: DrawingBackend>(
     column: &DrawingArea<DB, Shift>,
     rows: Range<i32>,
     scale: &ColourScale,

@@ -2,11 +2,13 @@
 
 use super::canvas::{render, DrawResult, Figure};
 use super::clip::{break_at_jumps, clip_polyline};
+use super::legend::{key, Swatch};
 use super::limits::{finite, robust_limits};
 use super::scatter::{
     axes, count_note, draw_points, empty_note, heading, outside, split_heading, Aspect, Axes,
+    AxisText,
 };
-use super::style::{faded, GUIDE, MODEL, TITLE};
+use super::style::{faded, GUIDE, MODEL, SUBTITLE, TITLE};
 use super::{Format, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -63,7 +65,7 @@ impl Figure for InverseWarp<'_> {
             y_name: "x₂",
             aspect: Aspect::EqualByRange,
             grid: false,
-            compact: false,
+            text: AxisText::Normal,
         };
         let mut chart = axes(&body, &spec)?;
 
@@ -84,11 +86,13 @@ impl Figure for InverseWarp<'_> {
         if n == 0 {
             empty_note(&chart, "no samples")?;
         }
+        let entries = [
+            ("samples from the model, x = f⁻¹(z)", Swatch::Dot(MODEL)),
+            ("the latent grid mapped through f⁻¹", Swatch::Line(GUIDE)),
+        ];
+        key(&chart, &entries, SUBTITLE, self.samples)?;
 
-        let note = format!(
-            "{}; grey: the latent grid mapped through f⁻¹",
-            count_note(n, outside(&chart, self.samples))
-        );
+        let note = count_note(n, outside(&chart, self.samples));
         heading(&head, "Samples pulled back, x = f⁻¹(z)", TITLE, Some(&note))
     }
 }

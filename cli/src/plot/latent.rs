@@ -1,11 +1,13 @@
 //! Figure 3: the data mapped to latent space, over the target N(0, I).
 
 use super::canvas::{render, DrawResult, Figure};
+use super::legend::{key, Swatch};
 use super::limits::finite;
 use super::scatter::{
     axes, count_note, draw_points, empty_note, heading, outside, split_heading, Aspect, Axes,
+    AxisText,
 };
-use super::style::{text, DATA, GUIDE, INK, TICKS, TITLE};
+use super::style::{text, DATA, GUIDE, INK, SUBTITLE, TICKS, TITLE};
 use super::{Format, PlotError, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -43,7 +45,7 @@ impl Figure for Latent<'_> {
             y_name: "z₂",
             aspect: Aspect::EqualByArea,
             grid: false,
-            compact: false,
+            text: AxisText::Normal,
         };
         let mut chart = axes(&body, &spec)?;
 
@@ -75,6 +77,14 @@ impl Figure for Latent<'_> {
         if n == 0 {
             empty_note(&chart, "no points")?;
         }
+        let entries = [
+            (
+                "the data mapped to latent space, z = f(x)",
+                Swatch::Dot(DATA),
+            ),
+            ("circles of 1σ, 2σ, 3σ of N(0, I)", Swatch::Line(GUIDE)),
+        ];
+        key(&chart, &entries, SUBTITLE, self.z)?;
 
         let note = format!(
             "{}; inside 1σ/2σ/3σ: {} (N(0, I): 39/86/99 %)",

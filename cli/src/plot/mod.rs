@@ -7,6 +7,8 @@
 //!
 //! Conventions shared by all figures:
 //! - blue is data (or data mapped through the flow), orange is model samples;
+//! - every colour is explained in the figure: a key of swatches or a colour
+//!   bar (`legend.rs`, and the log p bar of the density);
 //! - non-finite points are skipped; points outside the view are not drawn but
 //!   are still counted in titles ("n = 1000, 3 outside the view");
 //! - axis limits ignore the most extreme 0.5 % of values on each side, so a
@@ -20,12 +22,15 @@ mod data_vs_samples;
 mod density;
 mod error;
 mod font;
+mod gif_file;
 mod inverse_warp;
 mod latent;
 mod layer_panels;
+mod legend;
 mod limits;
 mod scatter;
 mod style;
+mod training_animation;
 mod training_curve;
 
 #[cfg(test)]
@@ -39,6 +44,7 @@ pub use self::error::PlotError;
 pub use self::inverse_warp::inverse_warp;
 pub use self::latent::latent;
 pub use self::layer_panels::layer_panels;
+pub use self::training_animation::{density_over_training, TrainingFrame, TrainingFrames};
 pub use self::training_curve::{training_curve, training_curve_with, CurveText};
 
 /// A point in the plane: `[x₁, x₂]` (or `[z₁, z₂]` in latent space).

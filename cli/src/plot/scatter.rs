@@ -96,8 +96,31 @@ pub(super) struct Axes<'s> {
     pub aspect: Aspect,
     /// Faint grid lines at the ticks.
     pub grid: bool,
-    /// Small panels: smaller text and fewer ticks.
-    pub compact: bool,
+    /// How big the tick labels and axis names are.
+    pub text: AxisText,
+}
+
+/// Text sizes of a pair of axes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum AxisText {
+    /// For a figure about 1000 px wide.
+    Normal,
+    /// Small panels on a screen: smaller text and fewer ticks.
+    Compact,
+    /// Panels about 460 px wide that are printed a third of a page wide:
+    /// text that is still about 7 pt on paper, and few ticks.
+    Print,
+}
+
+impl AxisText {
+    /// Tick label size, axis name size (pixels) and how many ticks at most.
+    fn sizes(self) -> (f64, f64, usize) {
+        match self {
+            AxisText::Normal => (TICKS, AXIS_NAME, 8),
+            AxisText::Compact => (13.0, 15.0, 5),
+            AxisText::Print => (20.0, 22.0, 5),
+        }
+    }
 }
 
 /// Draws the axes on `area` and returns the chart to draw data on.
@@ -105,11 +128,7 @@ pub(super) fn axes<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     spec: &Axes,
 ) -> DrawResult<Chart<'a, DB>, DB> {
-    let (tick, name, ticks) = if spec.compact {
-        (13.0, 15.0, 5)
-    } else {
-        (TICKS, AXIS_NAME, 8)
-    };
+    let (tick, name, ticks) = spec.text.sizes();
     // Room for tick labels, plus the axis name when there is one.
     let named = |axis_name: &str| {
         if axis_name.is_empty() {

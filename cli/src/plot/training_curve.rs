@@ -3,7 +3,7 @@
 use super::canvas::{render, DrawResult, Figure};
 use super::clip::clip_polyline;
 use super::limits::{quantile, sorted_finite, widen};
-use super::scatter::{axes, empty_note, heading, split_heading, Aspect, Axes, Chart};
+use super::scatter::{axes, empty_note, heading, split_heading, Aspect, Axes, AxisText, Chart};
 use super::style::{text, DATA, GUIDE, INK, MODEL, TICKS, TITLE};
 use super::{Curve, Format, PlotError, Point};
 use plotters::coord::Shift;
@@ -136,7 +136,7 @@ impl Figure for TrainingCurve<'_> {
             y_name: self.text.y_name,
             aspect: Aspect::Free,
             grid: true,
-            compact: false,
+            text: AxisText::Normal,
         };
         let mut chart = axes(&body, &spec)?;
 
