@@ -88,51 +88,31 @@ pub fn draw_all(
     svg: bool,
     seed: u64,
 ) -> Result<Vec<String>> {
-    let mut written = Vec::new();
     let mut rng = StdRng::seed_from_u64(seed);
     let x = data.to_tensor::<f64>();
     let n_samples = data.rows().clamp(500, 5000);
     let samples = model.sample(store, n_samples, &mut rng);
     let two_d = data.dim == 2;
 
-    let mut save = |name: &str,
-                    draw: &dyn Fn(&Path, Format) -> std::result::Result<(), plot::PlotError>|
-     -> Result<()> {
-        let formats: &[(Format, &str)] = if svg {
-            &[(Format::Png, "png"), (Format::Svg, "svg")]
-        } else {
-            &[(Format::Png, "png")]
-        };
-        for (format, ext) in formats {
-            if signals::interrupted() {
-                return Ok(());
-            }
-            let file = format!("{name}.{ext}");
-            staging.by_path(&dir.join(&file), |tmp| {
-                draw(tmp, *format).map_err(|e| CliError::new(e.to_string()))
-            })?;
-            written.push(file);
-        }
-        Ok(())
-    };
+    let mut files = FigureFiles::new(staging, dir, svg);
 
     let data_xy = data.xy();
     let sample_xy = first_two(&samples);
-    save(FIGURES[0], &|p, f| {
+    files.save(FIGURES[0], &|p, f| {
         plot::data_vs_samples(p, f, &data_xy, &sample_xy)
     })?;
 
     if two_d {
         let grid = density_grid(model, store, &data_xy, 160);
-        save(FIGURES[1], &|p, f| plot::density(p, f, &grid, &data_xy))?;
+        files.save(FIGURES[1], &|p, f| plot::density(p, f, &grid, &data_xy))?;
     }
 
     let z = first_two(&model.forward(store, &x).0);
-    save(FIGURES[2], &|p, f| plot::latent(p, f, &z))?;
+    files.save(FIGURES[2], &|p, f| plot::latent(p, f, &z))?;
 
     if two_d {
         let lines = warped_grid(model, store);
-        save(FIGURES[3], &|p, f| {
+        files.save(FIGURES[3], &|p, f| {
             plot::inverse_warp(p, f, &sample_xy, &lines)
         })?;
     }
@@ -152,12 +132,57 @@ pub fn draw_all(
             .collect(),
     };
     if !metrics.is_empty() {
-        save(FIGURES[4], &|p, f| plot::training_curve(p, f, &curve))?;
+        files.save(FIGURES[4], &|p, f| plot::training_curve(p, f, &curve))?;
     }
 
     let stages = layer_stages(model, store, &some_points(data));
-    save(FIGURES[5], &|p, f| plot::layer_panels(p, f, &stages))?;
-    Ok(written)
+    files.save(FIGURES[5], &|p, f| plot::layer_panels(p, f, &stages))?;
+    Ok(files.written)
+}
+
+/// Stages figures into a run folder, as PNG and (if asked) SVG, and keeps
+/// the names of the files it staged.
+pub struct FigureFiles<'a> {
+    staging: &'a mut Staging,
+    dir: &'a Path,
+    svg: bool,
+    pub written: Vec<String>,
+}
+
+impl<'a> FigureFiles<'a> {
+    pub fn new(staging: &'a mut Staging, dir: &'a Path, svg: bool) -> Self {
+        FigureFiles {
+            staging,
+            dir,
+            svg,
+            written: Vec::new(),
+        }
+    }
+
+    /// `draw` into `{name}.png` (and `{name}.svg`); nothing more once a
+    /// signal asked to stop.
+    pub fn save(
+        &mut self,
+        name: &str,
+        draw: &dyn Fn(&Path, Format) -> std::result::Result<(), plot::PlotError>,
+    ) -> Result<()> {
+        let formats: &[(Format, &str)] = if self.svg {
+            &[(Format::Png, "png"), (Format::Svg, "svg")]
+        } else {
+            &[(Format::Png, "png")]
+        };
+        for (format, ext) in formats {
+            if signals::interrupted() {
+                return Ok(());
+            }
+            let file = format!("{name}.{ext}");
+            self.staging.by_path(&self.dir.join(&file), |tmp| {
+                draw(tmp, *format).map_err(|e| CliError::new(e.to_string()))
+            })?;
+            self.written.push(file);
+        }
+        Ok(())
+    }
 }
 
 /// Each value replaced by the mean of the (up to) `window` values ending at it:

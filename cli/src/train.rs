@@ -110,7 +110,7 @@ fn check_data_fits_f32(split: &Split) -> Result<()> {
 
 /// A setting the library refuses, as the flag that set it:
 /// `--eval-every 0: must be at least 1`.
-fn flag_error(e: ConfigError) -> CliError {
+pub fn flag_error(e: ConfigError) -> CliError {
     CliError::new(format!(
         "--{} {}: {}",
         e.field.replace('_', "-"),

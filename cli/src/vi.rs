@@ -10,12 +10,13 @@ use crate::files::{check_writable_dir, create_dir, Staging};
 use crate::limits;
 use crate::progress::Progress;
 use crate::signals;
+use crate::train::flag_error;
 use crate::vi_figures;
 use autograd::ParamStore;
 use flows::energies::Normalizer;
 use flows::{
-    diagnose, fit_variational, ConfigError, Diagnostics, Energy, FlowConfig, FlowKind, FlowModel,
-    Schedule, Stop, Target, ViConfig, ViFitted, ViObserver, ViRow,
+    diagnose, fit_variational, Diagnostics, Energy, FlowConfig, FlowKind, FlowModel, Schedule,
+    Stop, Target, ViConfig, ViFitted, ViObserver, ViRow,
 };
 
 /// The files a run writes into `--out`, before the figures.
@@ -99,16 +100,6 @@ fn known_log_z(energy: &Energy) -> Option<(f64, &'static str)> {
         Normalizer::Exact(log_z) => Some((log_z, "exact")),
         Normalizer::Quadrature(_) => Some((energy.log_z(), "quadrature")),
     }
-}
-
-/// A setting the library refuses, as the flag that set it.
-fn flag_error(e: ConfigError) -> CliError {
-    CliError::new(format!(
-        "--{} {}: {}",
-        e.field.replace('_', "-"),
-        e.value,
-        e.reason
-    ))
 }
 
 /// Shows progress and turns Ctrl-C (or SIGTERM) into an early stop.

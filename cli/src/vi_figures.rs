@@ -6,10 +6,10 @@
 //! 4. `4_elbo.png`: −ELBO over the steps (and the loss once β = 1), above
 //!    −log Z (the gap between −ELBO and −log Z is KL(q‖p)).
 
-use crate::error::{CliError, Result};
+use crate::error::Result;
+use crate::figures::FigureFiles;
 use crate::files::Staging;
-use crate::plot::{self, Curve, CurveText, Format, Grid, Point};
-use crate::signals;
+use crate::plot::{self, Curve, CurveText, Grid, Point};
 use autograd::{ParamStore, Tensor};
 use flows::target::{log_density_values, Rect};
 use flows::{Energy, FlowModel, ViRow};
@@ -47,27 +47,7 @@ pub fn draw_all(
     inputs: &Inputs,
     svg: bool,
 ) -> Result<Vec<String>> {
-    let mut written = Vec::new();
-    let mut save = |name: &str,
-                    draw: &dyn Fn(&Path, Format) -> std::result::Result<(), plot::PlotError>|
-     -> Result<()> {
-        let formats: &[(Format, &str)] = if svg {
-            &[(Format::Png, "png"), (Format::Svg, "svg")]
-        } else {
-            &[(Format::Png, "png")]
-        };
-        for (format, ext) in formats {
-            if signals::interrupted() {
-                return Ok(());
-            }
-            let file = format!("{name}.{ext}");
-            staging.by_path(&dir.join(&file), |tmp| {
-                draw(tmp, *format).map_err(|e| CliError::new(e.to_string()))
-            })?;
-            written.push(file);
-        }
-        Ok(())
-    };
+    let mut files = FigureFiles::new(staging, dir, svg);
     let view = inputs.energy.view();
     let log_z = inputs.log_z.map_or(0.0, |(v, _)| v);
     let target = grid(view, |points| {
@@ -88,21 +68,21 @@ pub fn draw_all(
         Some(_) => format!("Target {}: log p(x) = log p~(x) − log Z", inputs.energy),
         None => format!("Target {}: log p~(x)", inputs.energy),
     };
-    save(FIGURES[0], &|p, f| {
+    files.save(FIGURES[0], &|p, f| {
         plot::density_titled(p, f, &target, &[], &target_title, "")
     })?;
-    save(FIGURES[1], &|p, f| {
+    files.save(FIGURES[1], &|p, f| {
         plot::density_titled(p, f, &flow, &[], "The fitted flow: log q(x)", "")
     })?;
-    save(FIGURES[2], &|p, f| {
+    files.save(FIGURES[2], &|p, f| {
         let title = "Samples of q (white) over the target density";
         plot::density_titled(p, f, &target, &samples, title, "samples of q")
     })?;
     let curve = elbo_curve(inputs.metrics, inputs.log_z.map(|(v, _)| v));
-    save(FIGURES[3], &|p, f| {
+    files.save(FIGURES[3], &|p, f| {
         plot::training_curve_with(p, f, &curve, &ELBO_TEXT)
     })?;
-    Ok(written)
+    Ok(files.written)
 }
 
 const ELBO_TEXT: CurveText = CurveText {
