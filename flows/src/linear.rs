@@ -28,10 +28,13 @@
 //! permutation followed by an LU map initialized at the identity).
 //!
 //! Glow starts from a random rotation instead. For image channels, which are
-//! interchangeable, that costs nothing; for coordinates it does: each coupling
-//! then conditions on a random mix of the coordinates, the axes along which the
-//! data is simple to describe (y given x for y = sin x plus noise) are lost at
-//! the start, and a few layers of training do not find them again.
+//! interchangeable, that costs nothing; for coordinates it is a gamble: each
+//! coupling then conditions on a random mix of the coordinates, some mixes
+//! suit the data better than its own axes and some worse (y given x is a
+//! Gaussian for y = sin x plus noise; a rotated sine is no such thing), and
+//! with the same training the result swings from seed to seed, often below
+//! the flow without LU maps. From the masks' starting point it is that flow's
+//! result or better.
 
 use crate::flow::Flow;
 use crate::linalg;
