@@ -16,13 +16,29 @@
 //! from the current parameter values, so gradients do not flow through it: the
 //! flow is trained through `forward`.
 //!
-//! **Initialization** from a random rotation Q = P·L·U (its LU decomposition), so
-//! the layer starts volume-preserving (log|det| = 0) and mixes all dimensions.
+//! **Initialization** at a permutation: L = I, U = 0, log s = 0 and sign = +1,
+//! so W = P and the layer starts as the fixed permutation it is given (the
+//! model gives the identity before its first coupling and the reversal before
+//! the others, see `model.rs`). A flow with LU mixing then starts as the same
+//! flow with those permutations between its couplings, whose couplings take
+//! turns as with alternating masks, and learns from there how much to rotate,
+//! shear and scale. Its first map is then a full linear map that starts at the
+//! identity, so the model can become any full-covariance Gaussian. This is
+//! the LU-linear layer of Neural Spline Flows (Durkan et al. 2019: a fixed
+//! permutation followed by an LU map initialized at the identity).
+//!
+//! Glow starts from a random rotation instead. For image channels, which are
+//! interchangeable, that costs nothing; for coordinates it is a gamble: each
+//! coupling then conditions on a random mix of the coordinates, some mixes
+//! suit the data better than its own axes and some worse (y given x is a
+//! Gaussian for y = sin x plus noise; a rotated sine is no such thing), and
+//! with the same training the result swings from seed to seed, often below
+//! the flow without LU maps. From the masks' starting point it is that flow's
+//! result or better.
 
 use crate::flow::Flow;
 use crate::linalg;
 use autograd::{Float, ParamId, ParamStore, Tensor, Value};
-use rand::Rng;
 
 #[derive(Clone, Debug)]
 pub struct InvertibleLinear {
@@ -40,33 +56,26 @@ pub struct InvertibleLinear {
 }
 
 impl InvertibleLinear {
-    pub fn new<F: Float, R: Rng + ?Sized>(
-        store: &mut ParamStore<F>,
-        prefix: &str,
-        d: usize,
-        rng: &mut R,
-    ) -> Self {
-        let q = linalg::random_orthogonal(d, rng);
-        let (p, l, u) = linalg::lu(&q, d);
-        let diag: Vec<f64> = (0..d).map(|i| u[i * d + i]).collect();
-        let strictly = |m: &[f64], keep: fn(usize, usize) -> bool| -> Tensor<F> {
-            let data: Vec<f64> = (0..d * d)
-                .map(|k| if keep(k / d, k % d) { m[k] } else { 0.0 })
-                .collect();
-            Tensor::from_f64(&data, &[d, d])
-        };
-        let log_s: Vec<f64> = diag.iter().map(|s| s.abs().ln()).collect();
-        let sign: Vec<f64> = diag.iter().map(|s| s.signum()).collect();
+    /// A layer on `permutation.len()` dimensions that starts as the
+    /// permutation z[:, j] = x[:, permutation[j]] (the convention of
+    /// [`crate::Permutation`]): P has P[permutation[j], j] = 1, and L, U and the
+    /// diagonal start at the identity's values.
+    pub fn new<F: Float>(store: &mut ParamStore<F>, prefix: &str, permutation: &[usize]) -> Self {
+        let d = permutation.len();
+        let mut p = vec![0.0; d * d];
+        for (j, &i) in permutation.iter().enumerate() {
+            p[i * d + j] = 1.0;
+        }
         InvertibleLinear {
             dim: d,
             permutation: store.add_buffer(
                 &format!("{prefix}.permutation"),
                 Tensor::from_f64(&p, &[d, d]),
             ),
-            lower: store.add(&format!("{prefix}.lower"), strictly(&l, |i, j| i > j)),
-            upper: store.add(&format!("{prefix}.upper"), strictly(&u, |i, j| i < j)),
-            log_s: store.add(&format!("{prefix}.log_s"), Tensor::from_f64(&log_s, &[d])),
-            sign: store.add_buffer(&format!("{prefix}.sign"), Tensor::from_f64(&sign, &[d])),
+            lower: store.add(&format!("{prefix}.lower"), Tensor::zeros(&[d, d])),
+            upper: store.add(&format!("{prefix}.upper"), Tensor::zeros(&[d, d])),
+            log_s: store.add(&format!("{prefix}.log_s"), Tensor::zeros(&[d])),
+            sign: store.add_buffer(&format!("{prefix}.sign"), Tensor::full(&[d], F::ONE)),
         }
     }
 
