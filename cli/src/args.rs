@@ -348,7 +348,7 @@ fn vi_flow_default() -> FlowConfig {
 }
 
 fn vi_default() -> ViConfig {
-    ViConfig::default()
+    ViConfig::for_flow(&vi_flow_default())
 }
 
 /// The flow kinds `vi` offers, each built in the sampling direction; `iaf`
@@ -417,7 +417,7 @@ pub struct ViArgs {
           help = with_default("Samples of the flow per step", vi_default().samples))]
     pub samples: Option<usize>,
     #[arg(long, value_name = "LR", allow_negative_numbers = true,
-          help = with_default("Learning rate of Adam at the start (cosine decay to a tenth)", vi_default().lr))]
+          help = with_default(&format!("Learning rate of Adam at the start (cosine decay to a tenth); {} for flows with networks", ViConfig::default().lr), vi_default().lr))]
     pub lr: Option<f64>,
     #[arg(long, value_name = "B", allow_negative_numbers = true,
           help = with_default("Weight of log p~ at the first step; it rises linearly to 1", vi_default().beta_start))]
@@ -459,9 +459,10 @@ impl ViArgs {
         }
     }
 
-    /// The library's variational training settings with the flags put over them.
-    pub fn vi_config(&self) -> ViConfig {
-        let d = vi_default();
+    /// The library's variational training settings for a flow of `flow`'s
+    /// kind, with the flags put over them.
+    pub fn vi_config(&self, flow: &FlowConfig) -> ViConfig {
+        let d = ViConfig::for_flow(flow);
         ViConfig {
             steps: self.steps.unwrap_or(d.steps),
             samples: self.samples.unwrap_or(d.samples),

@@ -26,10 +26,10 @@ pub fn run(args: &ViArgs) -> Result<()> {
     let energy =
         Energy::parse(&args.target).map_err(|e| CliError::new(format!("--target: {e}")))?;
     let dim = Target::<f64>::dim(&energy);
-    let config = args.vi_config();
-    config.validate().map_err(flag_error)?;
     let flow_config = args.flow_config(dim);
     flow_config.validate().map_err(flag_error)?;
+    let config = args.vi_config(&flow_config);
+    config.validate().map_err(flag_error)?;
     if args.final_samples == 0 {
         fail!("--final-samples 0: must be at least 1");
     }
@@ -248,7 +248,7 @@ fn summary(
         "  time          {:.1} s  ({:.0} steps/s, {} samples per step)",
         fitted.seconds,
         steps as f64 / fitted.seconds.max(1e-9),
-        args.vi_config().samples
+        args.vi_config(&model.config).samples
     )?;
     say!(
         "  files         {}/: {}",
