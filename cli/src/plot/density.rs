@@ -28,11 +28,18 @@ const NATS_SHOWN: f64 = 12.0;
 /// `grid.values.len() == grid.x.len() * grid.y.len()`; an empty grid draws an
 /// empty panel. NaN values are drawn grey; −∞ in the darkest colour.
 pub fn density(path: &Path, format: Format, grid: &Grid, data: &[Point]) -> Result<(), PlotError> {
-    density_titled(path, format, grid, data, "Learned density log p(x)", "data")
+    density_titled(
+        path,
+        format,
+        grid,
+        data,
+        "Learned density log p(x)",
+        "the training data",
+    )
 }
 
 /// [`density`] with another title, and another name for the dots in the
-/// note (`""`: no dots, and no note of them).
+/// key and the note (`""`: no dots, no key and no note of them).
 pub fn density_titled(
     path: &Path,
     format: Format,
@@ -101,12 +108,14 @@ impl Figure for Density<'_> {
         if self.grid.values.is_empty() {
             empty_note(&chart, "empty grid")?;
         }
-        key(
-            &chart,
-            &[("the training data", Swatch::Dot(WHITE))],
-            SUBTITLE,
-            self.data,
-        )?;
+        if !self.dots.is_empty() {
+            key(
+                &chart,
+                &[(self.dots, Swatch::Dot(WHITE))],
+                SUBTITLE,
+                self.data,
+            )?;
+        }
 
         if let Some(scale) = &colours {
             // The bar spans the same pixel rows as the heatmap.
