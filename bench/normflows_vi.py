@@ -203,20 +203,20 @@ def main():
 
 
 def summarize(rows):
-    """Table of medians over seeds, grouped by (target, layers, iters, samples, threads)."""
+    """Table of medians over seeds, grouped by (target, layers, iters, samples, threads, lr)."""
     keys = []
     for r in rows:
-        k = (r["target"], r["layers"], r["iters"], r["samples"], r["threads"])
+        k = (r["target"], r["layers"], r["iters"], r["samples"], r["threads"], r["lr"])
         if k not in keys:
             keys.append(k)
-    print(f"{'target':6s} {'K':>3s} {'iters':>6s} {'batch':>5s} {'thr':>3s} {'seeds':>5s} "
+    print(f"{'target':6s} {'K':>3s} {'iters':>6s} {'batch':>5s} {'thr':>3s} {'lr':>6s} {'seeds':>5s} "
           f"{'log Z':>7s} {'KL':>7s} {'± SE':>6s} {'ELBO':>7s} {'IS logZ':>7s} {'ESS':>5s} "
           f"{'wall s':>6s} {'cpu s':>6s}  KL per seed")
     for k in keys:
-        rs = [r for r in rows if (r["target"], r["layers"], r["iters"], r["samples"], r["threads"]) == k]
+        rs = [r for r in rows if (r["target"], r["layers"], r["iters"], r["samples"], r["threads"], r["lr"]) == k]
         med = lambda f: statistics.median(r.get(f, float("nan")) for r in rs)  # noqa: E731
         per = " ".join(f"{r['seed']}:{r['kl']:.4f}" for r in rs)
-        print(f"{k[0]:6s} {k[1]:3d} {k[2]:6d} {k[3]:5d} {k[4]:3d} {len(rs):5d} "
+        print(f"{k[0]:6s} {k[1]:3d} {k[2]:6d} {k[3]:5d} {k[4]:3d} {k[5]:6g} {len(rs):5d} "
               f"{rs[0]['log_z_quadrature']:7.4f} {med('kl'):7.4f} {med('kl_se'):6.4f} "
               f"{med('elbo'):7.4f} {med('is_log_z'):7.4f} {med('ess'):5.3f} "
               f"{med('train_seconds'):6.0f} {med('train_cpu_seconds'):6.0f}  {per}")
