@@ -7,7 +7,7 @@ use crate::error::{CliError, Result};
 use crate::files::Staging;
 use crate::plot::{self, Curve, Format, Grid, Point};
 use crate::signals;
-use autograd::{ParamStore, Tensor, Value};
+use autograd::{ParamStore, Tensor};
 use flows::{FlowModel, MetricRow};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -224,24 +224,36 @@ pub fn density_grid(
         let margin = 0.15 * (hi - lo).max(1e-9);
         (lo - margin, hi + margin)
     };
-    let ((x0, x1), (y0, y1)) = (extent(0), extent(1));
-    let axis = |a: f64, b: f64| -> Vec<f64> {
+    lattice(extent(0), extent(1), size, |points| {
+        model.log_prob(store, points).into_data()
+    })
+}
+
+/// `values` of the points of a `size` × `size` lattice over the rectangle
+/// `x` × `y` (corners included), row by row from the bottom.
+pub fn lattice(
+    x: (f64, f64),
+    y: (f64, f64),
+    size: usize,
+    values: impl Fn(&Tensor<f64>) -> Vec<f64>,
+) -> Grid {
+    let axis = |(a, b): (f64, f64)| -> Vec<f64> {
         (0..size)
             .map(|i| a + (b - a) * i as f64 / (size - 1) as f64)
             .collect()
     };
-    let (xs, ys) = (axis(x0, x1), axis(y0, y1));
+    let (xs, ys) = (axis(x), axis(y));
     let mut points = Vec::with_capacity(size * size * 2);
     for y in &ys {
         for x in &xs {
             points.extend_from_slice(&[*x, *y]);
         }
     }
-    let log_p = model.log_prob(store, &Tensor::new(points, &[size * size, 2]));
+    let values = values(&Tensor::new(points, &[size * size, 2]));
     Grid {
         x: xs,
         y: ys,
-        values: log_p.to_tensor().into_data(),
+        values,
     }
 }
 

@@ -7,11 +7,11 @@
 //!    −log Z (the gap between −ELBO and −log Z is KL(q‖p)).
 
 use crate::error::Result;
-use crate::figures::FigureFiles;
+use crate::figures::{lattice, FigureFiles};
 use crate::files::Staging;
-use crate::plot::{self, Curve, CurveText, Grid, Point};
-use autograd::{ParamStore, Tensor};
-use flows::target::{log_density_values, Rect};
+use crate::plot::{self, Curve, CurveText, Point};
+use autograd::ParamStore;
+use flows::target::log_density_values;
 use flows::{Energy, FlowModel, ViRow};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -50,13 +50,13 @@ pub fn draw_all(
     let mut files = FigureFiles::new(staging, dir, svg);
     let view = inputs.energy.view();
     let log_z = inputs.log_z.map_or(0.0, |(v, _)| v);
-    let target = grid(view, |points| {
+    let target = lattice(view.x, view.y, GRID, |points| {
         log_density_values::<f64>(inputs.energy, points)
             .into_iter()
             .map(|v| v - log_z)
             .collect()
     });
-    let flow = grid(view, |points| {
+    let flow = lattice(view.x, view.y, GRID, |points| {
         inputs.model.log_prob(inputs.store, points).into_data()
     });
     let mut rng = StdRng::seed_from_u64(inputs.seed);
@@ -94,28 +94,6 @@ const ELBO_TEXT: CurveText = CurveText {
     floor: "−log Z (the floor: KL = 0)",
     unit: "nats",
 };
-
-/// `values` of the points of a GRID × GRID lattice over `view`.
-fn grid(view: Rect, values: impl Fn(&Tensor<f64>) -> Vec<f64>) -> Grid {
-    let axis = |(a, b): (f64, f64)| -> Vec<f64> {
-        (0..GRID)
-            .map(|i| a + (b - a) * i as f64 / (GRID - 1) as f64)
-            .collect()
-    };
-    let (xs, ys) = (axis(view.x), axis(view.y));
-    let mut points = Vec::with_capacity(GRID * GRID * 2);
-    for y in &ys {
-        for x in &xs {
-            points.extend_from_slice(&[*x, *y]);
-        }
-    }
-    let values = values(&Tensor::new(points, &[GRID * GRID, 2]));
-    Grid {
-        x: xs,
-        y: ys,
-        values,
-    }
-}
 
 /// −ELBO where measured, and the loss once β has reached 1 (from then on
 /// it is a one-batch estimate of −ELBO; before, with β < 1, it measures

@@ -8,7 +8,7 @@
 //! read afterwards; every test writes into its own fresh folder.
 
 mod common;
-use common::{cli, fresh_dir, TINY};
+use common::{cli, fresh_dir, summary_value, TINY};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
@@ -161,21 +161,6 @@ fn toy_run() -> &'static Run {
             ],
         )
     })
-}
-
-/// The number after `label` on the summary line that starts with it, e.g.
-/// "  held-out NLL  1.9056 nats/point …" → 1.9056.
-fn summary_value(stdout: &str, label: &str) -> f64 {
-    let line = stdout
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in {stdout}"));
-    line[label.len()..]
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no number in {line:?}"))
 }
 
 /// `cli eval --json` on `data`: (nll, n, dim), after checking it printed

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_no_temporaries, cli, fresh_dir};
+use common::{assert_no_temporaries, cli, fresh_dir, summary_value};
 
 /// A fit of about a second: 2000 steps of 8 planar layers.
 const SHORT: &[&str] = &[
@@ -15,19 +15,6 @@ const SHORT: &[&str] = &[
     "--final-samples",
     "5000",
 ];
-
-/// The number after `label` on its line of the summary.
-fn number_after(text: &str, label: &str) -> f64 {
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with(label))
-        .unwrap_or_else(|| panic!("no {label:?} line in:\n{text}"));
-    line.trim_start()[label.len()..]
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no number on {line:?}"))
-}
 
 #[test]
 fn a_fit_is_reported_saved_and_sampled() {
@@ -42,9 +29,9 @@ fn a_fit_is_reported_saved_and_sampled() {
         String::from_utf8_lossy(&out.stderr)
     );
     let (elbo, log_z, kl) = (
-        number_after(&stdout, "ELBO"),
-        number_after(&stdout, "log Z"),
-        number_after(&stdout, "KL(q‖p)"),
+        summary_value(&stdout, "ELBO"),
+        summary_value(&stdout, "log Z"),
+        summary_value(&stdout, "KL(q‖p)"),
     );
     // banana: Z = 2π·spread = π exactly.
     assert!((log_z - std::f64::consts::PI.ln()).abs() < 1e-4, "{stdout}");
@@ -53,7 +40,7 @@ fn a_fit_is_reported_saved_and_sampled() {
         kl > 0.0 && kl < 0.15,
         "a short fit should be close: {stdout}"
     );
-    let ess = number_after(&stdout, "ESS");
+    let ess = summary_value(&stdout, "ESS");
     assert!(ess > 10.0 && ess <= 100.0, "{stdout}");
     for file in [
         "model.json",

@@ -49,3 +49,19 @@ pub fn assert_no_temporaries(dir: &Path) {
         );
     }
 }
+
+/// The number after `label` on the summary line that starts with it, e.g.
+/// "  held-out NLL  1.9056 nats/point …" → 1.9056.
+#[allow(dead_code)]
+pub fn summary_value(stdout: &str, label: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in {stdout}"));
+    line[label.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no number in {line:?}"))
+}
