@@ -23,8 +23,7 @@ use autograd::{Float, ParamStore};
 use flows::data::ToyData;
 use flows::evaluate;
 use flows::{
-    ConfigError, Fitted, FlowConfig, FlowKind, FlowModel, MetricRow, Observer, Precision, Stop,
-    TrainConfig,
+    ConfigError, Fitted, FlowConfig, FlowModel, MetricRow, Observer, Precision, Stop, TrainConfig,
 };
 use rand::rngs::StdRng;
 use std::path::{Path, PathBuf};
@@ -338,19 +337,10 @@ fn print_summary<F: Float>(
     result: &TrainResult,
     files: &[String],
 ) -> Result<()> {
-    let kind = match model.config.kind {
-        FlowKind::Affine => "an affine coupling",
-        FlowKind::Additive => "an additive coupling",
-        FlowKind::Planar => "a planar",
-        FlowKind::Radial => "a radial",
-        FlowKind::Spline => "a spline coupling",
-        FlowKind::PiecewiseLinear => "a piecewise-linear coupling",
-        FlowKind::Maf => "an affine autoregressive",
-        FlowKind::MafSpline => "a spline autoregressive",
-    };
     let (n, done) = (split.train.rows(), fitted.steps_taken());
     say!(
-        "Trained {kind} flow ({} layers, {} parameters, {}) on {}: {n} train / {} held-out points",
+        "Trained {} ({} layers, {} parameters, {}) on {}: {n} train / {} held-out points",
+        model.config.describe(),
         model.config.layers,
         fitted.best.num_trainable(),
         F::NAME,

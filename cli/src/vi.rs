@@ -15,8 +15,8 @@ use crate::vi_figures;
 use autograd::ParamStore;
 use flows::energies::Normalizer;
 use flows::{
-    diagnose, fit_variational, Diagnostics, Energy, FlowConfig, FlowKind, FlowModel, Schedule,
-    Stop, Target, ViConfig, ViFitted, ViObserver, ViRow,
+    diagnose, fit_variational, Diagnostics, Energy, FlowModel, Schedule, Stop, Target, ViConfig,
+    ViFitted, ViObserver, ViRow,
 };
 
 /// The files a run writes into `--out`, before the figures.
@@ -59,7 +59,7 @@ pub fn run(args: &ViArgs) -> Result<()> {
         ),
         Stop::Finished => {}
     }
-    let log_z = known_log_z(&energy);
+    let log_z = LogZ::of(&energy);
     let found = diagnose(&model, &store, &energy, args.final_samples, &mut rng);
     signals::check("while measuring the fit: nothing was written")?;
 
@@ -76,7 +76,7 @@ pub fn run(args: &ViArgs) -> Result<()> {
     if !args.no_plots && dim == 2 {
         let figures = vi_figures::Inputs {
             energy: &energy,
-            log_z,
+            log_z: log_z.value,
             model: &model,
             store: &store,
             metrics: &fitted.metrics,
@@ -90,15 +90,28 @@ pub fn run(args: &ViArgs) -> Result<()> {
         )?);
     }
     staging.commit()?;
-    summary(args, &model, &store, &fitted, &found, log_z, &files)
+    summary(
+        args, &config, &model, &store, &fitted, &found, log_z, &files,
+    )
 }
 
-/// log Z of the target where it can be known: in closed form, or by
-/// quadrature in 2-D.
-fn known_log_z(energy: &Energy) -> Option<(f64, &'static str)> {
-    match energy.normalizer() {
-        Normalizer::Exact(log_z) => Some((log_z, "exact")),
-        Normalizer::Quadrature(_) => Some((energy.log_z(), "quadrature")),
+/// log Z of a built-in target (every one has it) and how it was found.
+#[derive(Clone, Copy)]
+struct LogZ {
+    value: f64,
+    how: &'static str,
+}
+
+impl LogZ {
+    fn of(energy: &Energy) -> Self {
+        let how = match energy.normalizer() {
+            Normalizer::Exact(_) => "exact",
+            Normalizer::Quadrature(_) => "quadrature",
+        };
+        LogZ {
+            value: energy.log_z(),
+            how,
+        }
     }
 }
 
@@ -154,7 +167,7 @@ fn checkpoint(
     store: &ParamStore<f64>,
     fitted: &ViFitted,
     found: &Diagnostics,
-    log_z: Option<(f64, &str)>,
+    log_z: LogZ,
 ) -> Checkpoint {
     let steps = fitted.metrics.last().map_or(0, |r| r.step);
     let training = TrainingRecord {
@@ -183,41 +196,29 @@ fn checkpoint(
         samples: found.samples,
         elbo: finite(found.elbo),
         elbo_se: finite(found.elbo_se),
-        log_z: log_z.and_then(|(v, _)| finite(v)),
-        kl: log_z.and_then(|(v, _)| finite(found.kl(v))),
+        log_z: finite(log_z.value),
+        kl: finite(found.kl(log_z.value)),
         log_z_is: finite(found.log_z_is),
         ess_fraction: finite(found.ess_fraction),
     });
     checkpoint
 }
 
-/// "a planar flow", "an inverse autoregressive flow": what `vi` built.
-fn describe(config: &FlowConfig) -> &'static str {
-    match config.kind {
-        FlowKind::Planar => "a planar flow",
-        FlowKind::Radial => "a radial flow",
-        FlowKind::Maf => "an inverse autoregressive flow",
-        FlowKind::MafSpline => "a spline inverse autoregressive flow",
-        FlowKind::Affine => "an affine coupling flow",
-        FlowKind::Spline => "a spline coupling flow",
-        FlowKind::Additive => "an additive coupling flow",
-        FlowKind::PiecewiseLinear => "a piecewise-linear coupling flow",
-    }
-}
-
+#[allow(clippy::too_many_arguments)]
 fn summary(
     args: &ViArgs,
+    config: &ViConfig,
     model: &FlowModel,
     store: &ParamStore<f64>,
     fitted: &ViFitted,
     found: &Diagnostics,
-    log_z: Option<(f64, &str)>,
+    log_z: LogZ,
     files: &[String],
 ) -> Result<()> {
     let steps = fitted.metrics.last().map_or(0, |r| r.step);
     say!(
         "Fitted {} ({} layers, {} parameters) to the target {} by reverse KL",
-        describe(&model.config),
+        model.config.describe(),
         model.config.layers,
         store.num_trainable(),
         args.target
@@ -228,14 +229,12 @@ fn summary(
         found.elbo_se,
         found.samples
     )?;
-    if let Some((log_z, how)) = log_z {
-        say!("  log Z         {log_z:.4} nats  ({how})")?;
-        say!(
-            "  KL(q‖p)       {:.4} ± {:.4} nats  (log Z − ELBO: 0 is a perfect fit)",
-            found.kl(log_z),
-            found.elbo_se
-        )?;
-    }
+    say!("  log Z         {:.4} nats  ({})", log_z.value, log_z.how)?;
+    say!(
+        "  KL(q‖p)       {:.4} ± {:.4} nats  (log Z − ELBO: 0 is a perfect fit)",
+        found.kl(log_z.value),
+        found.elbo_se
+    )?;
     say!(
         "  IS log Z      {:.4} nats  (importance-sampling estimate)",
         found.log_z_is
@@ -248,7 +247,7 @@ fn summary(
         "  time          {:.1} s  ({:.0} steps/s, {} samples per step)",
         fitted.seconds,
         steps as f64 / fitted.seconds.max(1e-9),
-        args.vi_config(&model.config).samples
+        config.samples
     )?;
     say!(
         "  files         {}/: {}",

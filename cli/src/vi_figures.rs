@@ -32,8 +32,8 @@ const LOSS_WINDOW: usize = 50;
 /// What the figures are drawn from.
 pub struct Inputs<'a> {
     pub energy: &'a Energy,
-    /// log Z and how it was found, if known.
-    pub log_z: Option<(f64, &'static str)>,
+    /// log Z of the target.
+    pub log_z: f64,
     pub model: &'a FlowModel,
     pub store: &'a ParamStore<f64>,
     pub metrics: &'a [ViRow],
@@ -49,7 +49,7 @@ pub fn draw_all(
 ) -> Result<Vec<String>> {
     let mut files = FigureFiles::new(staging, dir, svg);
     let view = inputs.energy.view();
-    let log_z = inputs.log_z.map_or(0.0, |(v, _)| v);
+    let log_z = inputs.log_z;
     let target = lattice(view.x, view.y, GRID, |points| {
         log_density_values::<f64>(inputs.energy, points)
             .into_iter()
@@ -64,10 +64,7 @@ pub fn draw_all(
     let samples: Vec<Point> = (0..samples.rows())
         .map(|i| [samples.row(i)[0], samples.row(i)[1]])
         .collect();
-    let target_title = match inputs.log_z {
-        Some(_) => format!("Target {}: log p(x) = log p~(x) − log Z", inputs.energy),
-        None => format!("Target {}: log p~(x)", inputs.energy),
-    };
+    let target_title = format!("Target {}: log p(x) = log p~(x) − log Z", inputs.energy);
     files.save(FIGURES[0], &|p, f| {
         plot::density_titled(p, f, &target, &[], &target_title, "")
     })?;
@@ -78,7 +75,7 @@ pub fn draw_all(
         let title = "Samples of q (white) over the target density";
         plot::density_titled(p, f, &target, &samples, title, "samples of q")
     })?;
-    let curve = elbo_curve(inputs.metrics, inputs.log_z.map(|(v, _)| v));
+    let curve = elbo_curve(inputs.metrics, log_z);
     files.save(FIGURES[3], &|p, f| {
         plot::training_curve_with(p, f, &curve, &ELBO_TEXT)
     })?;
@@ -99,7 +96,7 @@ const ELBO_TEXT: CurveText = CurveText {
 /// it is a one-batch estimate of −ELBO; before, with β < 1, it measures
 /// something else and would only stretch the axis), averaged over
 /// [`LOSS_WINDOW`] steps.
-fn elbo_curve(metrics: &[ViRow], log_z: Option<f64>) -> Curve {
+fn elbo_curve(metrics: &[ViRow], log_z: f64) -> Curve {
     let annealed: Vec<&ViRow> = metrics
         .iter()
         .filter(|r| r.loss.is_finite() && r.beta >= 1.0)
@@ -125,6 +122,6 @@ fn elbo_curve(metrics: &[ViRow], log_z: Option<f64>) -> Curve {
             .collect(),
         train_window: LOSS_WINDOW,
         kept_step: None,
-        entropy: log_z.map(|v| -v),
+        entropy: Some(-log_z),
     }
 }

@@ -342,6 +342,25 @@ impl FlowConfig {
         }
     }
 
+    /// What this configuration builds, in words for a summary line: "a
+    /// spline coupling flow"; the masked autoregressive flow built in the
+    /// sampling direction is "an inverse autoregressive flow".
+    pub fn describe(&self) -> &'static str {
+        let sampling = self.direction == Direction::Sampling;
+        match self.kind {
+            FlowKind::Affine => "an affine coupling flow",
+            FlowKind::Additive => "an additive coupling flow",
+            FlowKind::Planar => "a planar flow",
+            FlowKind::Radial => "a radial flow",
+            FlowKind::Spline => "a spline coupling flow",
+            FlowKind::PiecewiseLinear => "a piecewise-linear coupling flow",
+            FlowKind::Maf if sampling => "an inverse autoregressive flow",
+            FlowKind::Maf => "an affine autoregressive flow",
+            FlowKind::MafSpline if sampling => "a spline inverse autoregressive flow",
+            FlowKind::MafSpline => "a spline autoregressive flow",
+        }
+    }
+
     /// Refuses settings that `precision` cannot hold: a scale clamp that
     /// rounds to 0 would divide by zero.
     pub fn check_precision(&self, precision: Precision) -> Result<(), ConfigError> {
