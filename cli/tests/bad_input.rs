@@ -12,24 +12,13 @@
 //! checkpoint so far is kept and still loads.
 
 mod common;
-use common::{cli, fresh_dir};
+use common::{cli, fresh_dir, TINY};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-/// Flags of a training run that takes well under a second.
-const TINY: &[&str] = &[
-    "--points",
-    "300",
-    "--steps",
-    "30",
-    "--layers",
-    "2",
-    "--hidden",
-    "8",
-    "--eval-every",
-    "10",
-];
+/// With [`TINY`], a run on a tenth of the default points.
+const FEW_POINTS: &[&str] = &["--points", "300"];
 
 /// One small trained model (model.json, train.csv, …), trained once for the
 /// whole test binary. Tests never change it: they write edited copies into
@@ -40,6 +29,7 @@ fn fixture() -> &'static Path {
         let dir = fresh_dir("bad_input", "_fixture");
         let mut args = vec!["train", "--out", "run", "--no-plots"];
         args.extend_from_slice(TINY);
+        args.extend_from_slice(FEW_POINTS);
         let out = cli(&dir, &args);
         assert!(
             out.status.success(),
@@ -117,6 +107,7 @@ fn assert_no_output(dir: &Path, paths: &[&str]) {
 fn assert_train_refuses(dir: &Path, file: &str, words: &[&str]) {
     let mut args = vec!["train", "--data", file, "--out", "run"];
     args.extend_from_slice(TINY);
+    args.extend_from_slice(FEW_POINTS);
     let mut expected = vec![file];
     expected.extend_from_slice(words);
     assert_refused(&cli(dir, &args), 1, &expected);
@@ -283,6 +274,7 @@ fn data_of_another_dimension() {
 
     let mut args = vec!["train", "--test", f, "--out", "run"];
     args.extend_from_slice(TINY);
+    args.extend_from_slice(FEW_POINTS);
     assert_refused(
         &cli(&dir, &args),
         1,
@@ -424,6 +416,7 @@ fn unknown_flow_or_mixing_name() {
     for (flag, possible) in [("--flow", "affine"), ("--mixing", "alternate")] {
         let mut args = vec!["train", flag, "foo", "--out", "run"];
         args.extend_from_slice(TINY);
+        args.extend_from_slice(FEW_POINTS);
         let out = cli(&dir, &args);
         assert_refused(&out, 2, &[flag, "'foo'", "possible values", possible]);
         assert_no_output(&dir, &["run"]);
@@ -470,6 +463,7 @@ fn diverging_run_keeps_the_last_good_checkpoint() {
     let dir = fresh_dir("bad_input", "diverges");
     let mut args = vec!["train", "--out", "run", "--no-plots"];
     args.extend_from_slice(TINY);
+    args.extend_from_slice(FEW_POINTS);
     args.extend_from_slice(&[
         "--lr",
         "1e6",
