@@ -11,24 +11,25 @@ use rand::Rng;
 /// small enough that a chunk's intermediates stay in the megabytes.
 pub const CHUNK: usize = 4096;
 
+/// The rows of `x` in consecutive chunks of at most [`CHUNK`] (`x` itself,
+/// uncopied, when it is one chunk).
+pub fn row_chunks<F: Float>(x: &Tensor<F>) -> impl Iterator<Item = Tensor<F>> + '_ {
+    (0..x.rows()).step_by(CHUNK).map(move |start| {
+        let end = (start + CHUNK).min(x.rows());
+        if start == 0 && end == x.rows() {
+            x.clone()
+        } else {
+            x.select_rows(&(start..end).collect::<Vec<_>>())
+        }
+    })
+}
+
 /// log p(x) in nats for every row of `x`, [`CHUNK`] rows at a time.
 pub fn log_prob<F: Float>(model: &FlowModel, store: &ParamStore<F>, x: &Tensor<F>) -> Vec<f64> {
     let mut out = Vec::with_capacity(x.rows());
-    for start in (0..x.rows()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(x.rows());
-        let rows: Vec<usize> = (start..end).collect();
-        let chunk = if rows.len() == x.rows() {
-            x.clone()
-        } else {
-            x.select_rows(&rows)
-        };
-        out.extend(
-            model
-                .log_prob(store, &chunk)
-                .data()
-                .iter()
-                .map(|v| v.to_f64()),
-        );
+    for chunk in row_chunks(x) {
+        let log_p = model.log_prob(store, &chunk);
+        out.extend(log_p.data().iter().map(|v| v.to_f64()));
     }
     out
 }

@@ -8,7 +8,7 @@
 //! closure over tape values is one ([`ClosureTarget`]); the built-in ones
 //! are in `energies.rs`.
 
-use crate::evaluate::CHUNK;
+use crate::evaluate::{row_chunks, CHUNK};
 use autograd::{Float, Tape, Tensor, Var};
 
 /// An unnormalized log-density on `dim()` dimensions.
@@ -55,12 +55,9 @@ where
 pub fn log_density_values<F: Float>(target: &impl Target<F>, x: &Tensor<F>) -> Vec<f64> {
     let mut out = Vec::with_capacity(x.rows());
     let mut tape = Tape::new();
-    for start in (0..x.rows()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(x.rows());
-        let rows: Vec<usize> = (start..end).collect();
+    for chunk in row_chunks(x) {
         tape.reset();
-        let chunk = tape.constant(&x.select_rows(&rows));
-        let log_p = target.log_density(&chunk).value();
+        let log_p = target.log_density(&tape.constant(&chunk)).value();
         out.extend(log_p.data().iter().map(|v| v.to_f64()));
     }
     out
