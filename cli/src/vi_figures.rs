@@ -7,9 +7,9 @@
 //!    −log Z (the gap between −ELBO and −log Z is KL(q‖p)).
 
 use crate::error::Result;
-use crate::figures::{lattice, FigureFiles};
+use crate::figures::{first_two, lattice, FigureFiles};
 use crate::files::Staging;
-use crate::plot::{self, Curve, CurveText, Point};
+use crate::plot::{self, Curve, CurveText};
 use autograd::ParamStore;
 use flows::target::log_density_values;
 use flows::{Energy, FlowModel, ViRow};
@@ -60,10 +60,7 @@ pub fn draw_all(
         inputs.model.log_prob(inputs.store, points).into_data()
     });
     let mut rng = StdRng::seed_from_u64(inputs.seed);
-    let samples = inputs.model.sample(inputs.store, SAMPLES, &mut rng);
-    let samples: Vec<Point> = (0..samples.rows())
-        .map(|i| [samples.row(i)[0], samples.row(i)[1]])
-        .collect();
+    let samples = first_two(&inputs.model.sample(inputs.store, SAMPLES, &mut rng));
     let target_title = format!("Target {}: log p(x) = log p~(x) − log Z", inputs.energy);
     files.save(FIGURES[0], &|p, f| {
         plot::density_titled(p, f, &target, &[], &target_title, "")
