@@ -58,7 +58,7 @@ impl<F: Float> Tape<F> {
         grads[loss.id] = Some(seed);
 
         for i in (0..=loss.id).rev() {
-            let Some(g) = grads[i].take() else {
+            let Some(mut g) = grads[i].take() else {
                 continue; // nothing reached this node: it does not affect the loss
             };
             let node = &nodes[i];
@@ -66,14 +66,25 @@ impl<F: Float> Tape<F> {
                 grads[i] = Some(g); // keep leaf gradients for the caller
                 continue;
             }
+            node.op.output_gradient(&mut g, &node.value.data);
             let xs: SmallVec<[&Tensor<F>; 4]> =
                 node.inputs.iter().map(|&j| &nodes[j].value).collect();
             for (k, &j) in node.inputs.iter().enumerate() {
                 if !nodes[j].requires_grad {
                     continue;
                 }
-                let gx = grads[j].get_or_insert_with(|| zeroed_buffer(spare, nodes[j].value.len()));
-                node.op.vjp(k, &g, &xs, &node.value.data, gx);
+                if let Some(gx) = grads[j].as_mut() {
+                    node.op.vjp(k, &g, &xs, &node.value.data, gx);
+                    continue;
+                }
+                // The first share to reach node j: written, where the op can,
+                // into a buffer that was never zeroed.
+                let mut gx = reused_buffer(spare, nodes[j].value.len());
+                if !node.op.vjp_overwrite(k, &g, &xs, &mut gx) {
+                    gx.fill(F::ZERO);
+                    node.op.vjp(k, &g, &xs, &node.value.data, &mut gx);
+                }
+                grads[j] = Some(gx);
             }
             // Every user of node i came after it, so ḡᵢ is no longer needed.
             spare.push(g);
@@ -81,9 +92,17 @@ impl<F: Float> Tape<F> {
     }
 }
 
-/// A zero-filled buffer of `n` numbers, taken from the spare pile when one is big
-/// enough (the smallest such, so large buffers stay for large requests).
+/// A zero-filled buffer of `n` numbers (see [`reused_buffer`]).
 fn zeroed_buffer<F: Float>(spare: &mut Vec<Vec<F>>, n: usize) -> Vec<F> {
+    let mut buffer = reused_buffer(spare, n);
+    buffer.fill(F::ZERO);
+    buffer
+}
+
+/// A buffer of `n` numbers with whatever it held before, taken from the spare
+/// pile when one is big enough (the smallest such, so large buffers stay for
+/// large requests).
+fn reused_buffer<F: Float>(spare: &mut Vec<Vec<F>>, n: usize) -> Vec<F> {
     let best = spare
         .iter()
         .enumerate()
@@ -94,7 +113,7 @@ fn zeroed_buffer<F: Float>(spare: &mut Vec<Vec<F>>, n: usize) -> Vec<F> {
         Some(i) => spare.swap_remove(i),
         None => Vec::with_capacity(n),
     };
-    buffer.clear();
+    // Shortening keeps the old numbers; only growing writes (zeros).
     buffer.resize(n, F::ZERO);
     buffer
 }

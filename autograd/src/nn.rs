@@ -55,9 +55,19 @@ impl Linear {
     }
 
     pub fn forward<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> V {
+        self.forward_then(store, x, None)
+    }
+
+    /// act(x·W + b), recorded as one fused op.
+    pub fn forward_then<F: Float, V: Value<F>>(
+        &self,
+        store: &ParamStore<F>,
+        x: &V,
+        activation: Option<Activation>,
+    ) -> V {
         let w = x.param(store, self.weight);
         let b = x.param(store, self.bias);
-        x.matmul(&w).add(&b)
+        x.dense(&w, &b, activation)
     }
 
     /// Sets W and b to zero, so the layer starts by outputting zeros (flows use this
@@ -136,12 +146,12 @@ impl Mlp {
         let last = self.layers.len() - 1;
         let mut h = x.clone();
         for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(store, &h);
-            if i < last {
-                h = self.hidden.apply(&h);
-            } else if let Some(out) = self.output {
-                h = out.apply(&h);
-            }
+            let activation = if i < last {
+                Some(self.hidden)
+            } else {
+                self.output
+            };
+            h = layer.forward_then(store, &h, activation);
         }
         h
     }

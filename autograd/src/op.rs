@@ -7,10 +7,11 @@
 //! engine uses.
 
 use crate::float::Float;
+use crate::nn::Activation;
 use crate::ops::binary::Binary;
 use crate::ops::reduce::{self, Fibres, Reduction};
 use crate::ops::unary::Unary;
-use crate::ops::{columns, layout, matmul};
+use crate::ops::{columns, dense, layout, matmul};
 use crate::params::ParamId;
 use crate::tensor::{Shape, Tensor};
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub enum Op<F> {
     Unary(Unary<F>),
     Binary(Binary),
     MatMul,
+    /// y = act(x·W + b) in one node (inputs x, W, b): see `ops/dense.rs`.
+    Dense(Option<Activation>),
     /// A reduction over everything (`axis: None`) or along one axis.
     Reduce {
         reduction: Reduction,
@@ -55,6 +58,11 @@ impl<F: Float> Op<F> {
             Op::Unary(u) => u.name(),
             Op::Binary(b) => b.name(),
             Op::MatMul => "matmul",
+            Op::Dense(None) => "linear",
+            Op::Dense(Some(Activation::Relu)) => "linear_relu",
+            Op::Dense(Some(Activation::Tanh)) => "linear_tanh",
+            Op::Dense(Some(Activation::Sigmoid)) => "linear_sigmoid",
+            Op::Dense(Some(Activation::Softplus)) => "linear_softplus",
             Op::Reduce { reduction, .. } => reduction.name(),
             Op::Concat => "concat",
             Op::SliceCols { .. } => "slice_cols",
@@ -76,6 +84,7 @@ impl<F: Float> Op<F> {
             Op::Unary(_) => xs[0].shape.clone(),
             Op::Binary(b) => b.shape(&xs[0].shape, &xs[1].shape),
             Op::MatMul => matmul::shape(xs[0], xs[1]),
+            Op::Dense(_) => dense::shape(xs[0], xs[1], xs[2]),
             Op::Reduce {
                 reduction,
                 axis,
@@ -96,6 +105,7 @@ impl<F: Float> Op<F> {
             Op::Unary(u) => u.forward(&xs[0].data, y),
             Op::Binary(b) => b.forward(xs[0], xs[1], y),
             Op::MatMul => matmul::forward(xs[0], xs[1], y),
+            Op::Dense(act) => dense::forward(*act, xs[0], xs[1], xs[2], y),
             Op::Reduce {
                 reduction, axis, ..
             } => reduce::forward(*reduction, &xs[0].data, Fibres::new(&xs[0].shape, *axis), y),
@@ -110,6 +120,29 @@ impl<F: Float> Op<F> {
         }
     }
 
+    /// Called once on ḡy before the inputs' VJPs, for an op whose last step is
+    /// element-wise: it folds that step's derivative into ḡ in place, so the
+    /// VJPs of all inputs start from the same product instead of each
+    /// recomputing it. Only [`Op::Dense`] has such a step.
+    pub fn output_gradient(&self, g: &mut [F], y: &[F]) {
+        if let Op::Dense(act) = self {
+            dense::output_gradient(*act, g, y);
+        }
+    }
+
+    /// Writes input `k`'s share of ḡ into `gx` instead of adding it, for a
+    /// gradient buffer that holds nothing yet (and so was not zeroed: this saves
+    /// one pass over it). Returns false for ops that only know how to add;
+    /// the caller then zeroes `gx` and calls [`Op::vjp`].
+    pub fn vjp_overwrite(&self, k: usize, g: &[F], xs: &[&Tensor<F>], gx: &mut [F]) -> bool {
+        match self {
+            Op::MatMul => matmul::backward_with(k, g, xs[0], xs[1], gx, true),
+            Op::Dense(_) => dense::backward(k, g, xs[0], xs[1], gx, true),
+            _ => return false,
+        }
+        true
+    }
+
     /// The vector-Jacobian product for input `k`: ḡxₖ += ḡy · ∂y/∂xₖ.
     ///
     /// `g` is the gradient of the loss with respect to this op's output `y`;
@@ -121,6 +154,7 @@ impl<F: Float> Op<F> {
             Op::Unary(u) => u.backward(g, &xs[0].data, y, gx),
             Op::Binary(b) => b.backward(k, g, xs[0], xs[1], y, gx),
             Op::MatMul => matmul::backward(k, g, xs[0], xs[1], gx),
+            Op::Dense(_) => dense::backward(k, g, xs[0], xs[1], gx, false),
             Op::Reduce {
                 reduction, axis, ..
             } => reduce::backward(
@@ -180,6 +214,17 @@ impl<F: Float> Op<F> {
             }
             Op::MatMul if k == 0 => format!("{g} · {}ᵀ", xs[1]),
             Op::MatMul => format!("{}ᵀ · {g}", xs[0]),
+            Op::Dense(act) => {
+                let gp = match act {
+                    None => g.to_string(),
+                    Some(a) => format!("({g} ⊙ {}′({y}))", a.name()),
+                };
+                match k {
+                    0 => format!("{gp} · {}ᵀ", xs[1]),
+                    1 => format!("{}ᵀ · {gp}", xs[0]),
+                    _ => format!("Σ_rows {gp}"),
+                }
+            }
             Op::Reduce {
                 reduction, axis, ..
             } => {

@@ -96,6 +96,10 @@ pub trait Value<F: Float>: Clone {
     fn matmul(&self, rhs: &Self) -> Self {
         self.apply(Op::MatMul, &[rhs])
     }
+    /// act(self·w + b) as one op (see `ops/dense.rs`); `None`: self·w + b.
+    fn dense(&self, w: &Self, b: &Self, activation: Option<crate::nn::Activation>) -> Self {
+        self.apply(Op::Dense(activation), &[w, b])
+    }
     fn reduce(&self, reduction: Reduction, axis: Option<usize>, keepdim: bool) -> Self {
         self.apply(
             Op::Reduce {

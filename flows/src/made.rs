@@ -52,7 +52,13 @@ pub struct MaskedLinear {
 }
 
 impl MaskedLinear {
-    pub fn forward<F: Float, V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> V {
+    /// act((x·(W ⊙ M) + b), the masked product and the bias in one fused op.
+    pub fn forward<F: Float, V: Value<F>>(
+        &self,
+        store: &ParamStore<F>,
+        x: &V,
+        activation: Option<Activation>,
+    ) -> V {
         let (inputs, outputs) = (self.linear.inputs, self.linear.outputs);
         let mask: Vec<F> = self
             .mask
@@ -62,7 +68,7 @@ impl MaskedLinear {
         let w = x
             .param(store, self.linear.weight)
             .mul(&x.constant(&Tensor::new(mask, &[inputs, outputs])));
-        x.matmul(&w).add(&x.param(store, self.linear.bias))
+        x.dense(&w, &x.param(store, self.linear.bias), activation)
     }
 }
 
@@ -161,10 +167,8 @@ impl Made {
         let last = self.layers.len() - 1;
         let mut h = x.clone();
         for (l, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(store, &h);
-            if l < last {
-                h = self.activation.apply(&h);
-            }
+            let activation = (l < last).then_some(self.activation);
+            h = layer.forward(store, &h, activation);
         }
         h
     }

@@ -80,11 +80,6 @@ fn thin_product<F: Float>(
     out: &mut [F],
 ) {
     let out = &mut out[..m * n];
-    if beta == F::ZERO {
-        out.fill(F::ZERO);
-    } else if beta != F::ONE {
-        out.iter_mut().for_each(|o| *o *= beta);
-    }
     let (rsa, csa, rsb, csb) = (
         a.row_stride as usize,
         a.col_stride as usize,
@@ -92,12 +87,21 @@ fn thin_product<F: Float>(
         b.col_stride as usize,
     );
     if n == 1 && csa == 1 && rsb == 1 {
-        // One output column, rows of A contiguous: a dot product per row.
+        // One output column, rows of A contiguous: a dot product per row,
+        // written (β = 0) or added in the same pass.
         let column = &b.data[..k];
         for (i, o) in out.iter_mut().enumerate() {
-            *o += dot(&a.data[i * rsa..i * rsa + k], column);
+            let d = dot(&a.data[i * rsa..i * rsa + k], column);
+            *o = if beta == F::ZERO { d } else { beta * *o + d };
         }
-    } else if n == 1 && rsa == 1 {
+        return;
+    }
+    if beta == F::ZERO {
+        out.fill(F::ZERO);
+    } else if beta != F::ONE {
+        out.iter_mut().for_each(|o| *o *= beta);
+    }
+    if n == 1 && rsa == 1 {
         // One output column, A transposed: columns of Aᵀ are contiguous, so
         // add column l of Aᵀ times B[l] into the output, l by l.
         for l in 0..k {
@@ -199,8 +203,22 @@ pub fn forward<F: Float>(a: &Tensor<F>, b: &Tensor<F>, c: &mut [F]) {
 
 /// Adds operand `k`'s share of ḡC into its gradient buffer `gx`.
 pub fn backward<F: Float>(which: usize, g: &[F], a: &Tensor<F>, b: &Tensor<F>, gx: &mut [F]) {
+    backward_with(which, g, a, b, gx, false)
+}
+
+/// [`backward`], or with `overwrite` the share written into `gx` instead of
+/// added (β = 0: gemm then never reads `gx`, so it need not be zeroed first).
+pub fn backward_with<F: Float>(
+    which: usize,
+    g: &[F],
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    gx: &mut [F],
+    overwrite: bool,
+) {
     let (m, k) = a.dims2("matmul");
     let n = b.cols();
+    let beta = if overwrite { F::ZERO } else { F::ONE };
     if which == 0 {
         // ḡA[m,k] += ḡC[m,n] · Bᵀ[n,k]
         gemm(
@@ -209,7 +227,7 @@ pub fn backward<F: Float>(which: usize, g: &[F], a: &Tensor<F>, b: &Tensor<F>, g
             k,
             Operand::plain(g, n),
             Operand::transposed(&b.data, n),
-            F::ONE,
+            beta,
             gx,
         );
     } else {
@@ -220,7 +238,7 @@ pub fn backward<F: Float>(which: usize, g: &[F], a: &Tensor<F>, b: &Tensor<F>, g
             n,
             Operand::transposed(&a.data, k),
             Operand::plain(g, n),
-            F::ONE,
+            beta,
             gx,
         );
     }

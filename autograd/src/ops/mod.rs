@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod columns;
+pub mod dense;
 pub mod layout;
 pub mod matmul;
 pub mod reduce;

@@ -42,7 +42,7 @@ pub enum Unary<F> {
 }
 
 /// σ(x) without overflow: for x < 0 use eˣ/(1 + eˣ) so e⁻ˣ never explodes.
-fn sigmoid<F: Float>(x: F) -> F {
+pub(crate) fn sigmoid<F: Float>(x: F) -> F {
     if x >= F::ZERO {
         F::ONE / (F::ONE + (-x).exp())
     } else {
@@ -52,7 +52,7 @@ fn sigmoid<F: Float>(x: F) -> F {
 }
 
 /// ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): exact for large |x| instead of inf.
-fn softplus<F: Float>(x: F) -> F {
+pub(crate) fn softplus<F: Float>(x: F) -> F {
     x.max(F::ZERO) + (-x.abs()).exp().ln_1p()
 }
 
