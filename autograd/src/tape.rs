@@ -257,6 +257,11 @@ impl<'t, F: Float> Var<'t, F> {
         self.tape.with_value(self.id, |v| v.shape.clone())
     }
 
+    /// Calls `f` with the current value, without copying it.
+    pub fn with_value<R>(&self, f: impl FnOnce(&Tensor<F>) -> R) -> R {
+        self.tape.with_value(self.id, f)
+    }
+
     /// The number held by a one-element Var (a loss).
     pub fn item(&self) -> F {
         self.tape.with_value(self.id, |v| v.item())

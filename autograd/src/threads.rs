@@ -1,34 +1,110 @@
-//! How many threads the matrix products may use.
+//! How the engine uses more than one core: the one place that knows.
 //!
-//! The only parallel code in the engine is `matrixmultiply`'s gemm (its
-//! `threading` feature). It reads the `MATMUL_NUM_THREADS` environment variable
-//! once, at the first product of the process, and uses one thread per physical
-//! core when the variable is unset. This module is the one place that knows.
+//! The big ops (matrix products, the dense layer's passes) cut their output
+//! into blocks of whole rows and compute the blocks on different threads
+//! ([`for_row_blocks`], on `rayon`'s pool). Each output row is computed by the
+//! same arithmetic whichever block it lands in, so a result does not depend on
+//! the number of threads, to the last bit. gemm itself runs single-threaded
+//! inside each block (`matrixmultiply` without its `threading` feature): one
+//! pool, one policy.
+//!
+//! Small ops stay on the calling thread: handing work to another core costs a
+//! few microseconds, so an op is split only when each block gets at least
+//! [`MIN_WORK`] multiply-adds (or element operations) of work.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-/// Set once the first matrix product has run: after that the thread count is fixed.
-static FIRST_PRODUCT_DONE: AtomicBool = AtomicBool::new(false);
+/// What [`set_threads`] asked for (0: nothing, use one thread per core).
+static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 
-/// Uses `threads` (≥ 1) threads for every matrix product of this process.
-/// Call it before the first product; afterwards the count cannot change, and
-/// the call says so with an error.
+/// The thread count, fixed by the first op that asks for it.
+static CHOSEN: OnceLock<usize> = OnceLock::new();
+
+/// The least work worth a block of its own, in multiply-adds: about 20 µs of
+/// one core, several times the cost of handing a block to another thread.
+pub const MIN_WORK: usize = 1 << 20;
+
+/// What one element of an element-wise pass costs, in multiply-adds of gemm
+/// (gemm keeps its operands in registers; a pass goes through memory).
+pub const ELEMENT_COST: usize = 16;
+
+/// Uses `threads` (≥ 1) threads for the ops of this process. Call it before
+/// the first op that could run in parallel; afterwards the count cannot change,
+/// and the call says so with an error.
 pub fn set_threads(threads: usize) -> Result<(), String> {
     if threads == 0 {
         return Err("the number of threads must be at least 1".into());
     }
-    if FIRST_PRODUCT_DONE.load(Ordering::SeqCst) {
+    if CHOSEN.get().is_some() {
         return Err("set_threads must be called before the first matrix product".into());
     }
-    // Sound: called before any product, so before matrixmultiply's pool starts
-    // (the only reader), from the thread that sets the program up.
-    std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
+    REQUESTED.store(threads, Ordering::SeqCst);
     Ok(())
 }
 
-/// Marks that a product has run (called by the matmul kernel).
-pub(crate) fn note_product() {
-    if !FIRST_PRODUCT_DONE.load(Ordering::Relaxed) {
-        FIRST_PRODUCT_DONE.store(true, Ordering::Relaxed);
+/// The number of threads ops may use (deciding it on first use).
+pub fn threads() -> usize {
+    *CHOSEN.get_or_init(|| {
+        let chosen = match REQUESTED.load(Ordering::SeqCst) {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        if chosen > 1 {
+            // Fails only if the program built rayon's global pool itself; its
+            // pool is then used, which is still correct.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(chosen - 1)
+                .build_global();
+        }
+        chosen
+    })
+}
+
+/// Calls `f(first_row, block)` on consecutive blocks of whole rows of `out`
+/// (rows of `width` numbers), together covering every row once; the blocks
+/// run on different threads when each row costs `work_per_row` and there is
+/// enough work to share (see [`MIN_WORK`]).
+pub(crate) fn for_row_blocks<F: Send>(
+    out: &mut [F],
+    width: usize,
+    work_per_row: usize,
+    f: impl Fn(usize, &mut [F]) + Sync,
+) {
+    let rows = out.len().checked_div(width).unwrap_or(0);
+    let worth = rows.saturating_mul(work_per_row) / MIN_WORK;
+    let blocks = worth.min(rows).min(threads()).max(1);
+    split(out, 0, rows, width, blocks, &f);
+}
+
+/// Halves `out` (rows `first..first + rows`) until each part is one of `blocks`.
+fn split<F: Send>(
+    out: &mut [F],
+    first: usize,
+    rows: usize,
+    width: usize,
+    blocks: usize,
+    f: &(impl Fn(usize, &mut [F]) + Sync),
+) {
+    if blocks <= 1 {
+        return f(first, out);
     }
+    let left_blocks = blocks / 2;
+    let mid = rows * left_blocks / blocks;
+    let (top, bottom) = out.split_at_mut(mid * width);
+    // The calling thread computes the top part itself while the pool takes
+    // the bottom: no thread sits idle waiting.
+    rayon::in_place_scope(|scope| {
+        scope.spawn(|_| {
+            split(
+                bottom,
+                first + mid,
+                rows - mid,
+                width,
+                blocks - left_blocks,
+                f,
+            )
+        });
+        split(top, first, mid, width, left_blocks, f);
+    });
 }

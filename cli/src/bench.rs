@@ -166,18 +166,8 @@ fn inference<F: Float>(model: &FlowModel, store: &ParamStore<F>, args: &BenchArg
     })
     .expect("the sink never fails");
     let sample_s = start.elapsed().as_secs_f64();
-    let x = moons::<F>(evaluate::CHUNK, args.seed + 2);
+    let x = moons::<F>(args.infer, args.seed + 2);
     let start = Instant::now();
-    let mut done = 0;
-    while done < args.infer {
-        let rows = evaluate::CHUNK.min(args.infer - done);
-        let chunk = if rows == evaluate::CHUNK {
-            x.clone()
-        } else {
-            x.select_rows(&(0..rows).collect::<Vec<_>>())
-        };
-        std::hint::black_box(model.log_prob(store, &chunk).to_tensor());
-        done += rows;
-    }
+    std::hint::black_box(evaluate::log_prob(model, store, &x));
     (start.elapsed().as_secs_f64(), sample_s)
 }

@@ -2,9 +2,15 @@
 //! on [`CHUNK`], never on the number of points. Every row is computed exactly
 //! as it would be in one big batch (the layers treat rows independently), so
 //! chunking changes no per-point result.
+//!
+//! The chunks are computed on one [`Tape`] that is rewound for each: the tape
+//! keeps its buffers (see `tape.rs`), so after the first chunk nothing is
+//! allocated, where plain tensors would allocate (and the system zero) a
+//! fresh `[CHUNK, width]` buffer for every op of every chunk. Nothing is ever
+//! differentiated: the tape is used only as a pool of buffers.
 
-use crate::model::FlowModel;
-use autograd::{Float, ParamStore, Tensor};
+use crate::model::{standard_normal, FlowModel};
+use autograd::{Float, ParamStore, Tape, Tensor};
 use rand::Rng;
 
 /// Rows per chunk: large enough that the matrix products stay efficient,
@@ -27,9 +33,11 @@ pub fn row_chunks<F: Float>(x: &Tensor<F>) -> impl Iterator<Item = Tensor<F>> + 
 /// log p(x) in nats for every row of `x`, [`CHUNK`] rows at a time.
 pub fn log_prob<F: Float>(model: &FlowModel, store: &ParamStore<F>, x: &Tensor<F>) -> Vec<f64> {
     let mut out = Vec::with_capacity(x.rows());
+    let mut tape = Tape::new();
     for chunk in row_chunks(x) {
-        let log_p = model.log_prob(store, &chunk);
-        out.extend(log_p.data().iter().map(|v| v.to_f64()));
+        tape.reset();
+        let log_p = model.log_prob(store, &tape.constant(&chunk));
+        log_p.with_value(|v| out.extend(v.data().iter().map(|v| v.to_f64())));
     }
     out
 }
@@ -52,9 +60,13 @@ pub fn sample_chunks<F: Float, R: Rng + ?Sized, E>(
     mut emit: impl FnMut(Tensor<F>) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut done = 0;
+    let mut tape = Tape::new();
     while done < n {
         let size = CHUNK.min(n - done);
-        emit(model.sample(store, size, rng))?;
+        // What FlowModel::sample does, on the rewound tape.
+        let z = standard_normal(size, model.dim(), rng);
+        tape.reset();
+        emit(model.inverse(store, &tape.constant(&z)).0.value())?;
         done += size;
     }
     Ok(())

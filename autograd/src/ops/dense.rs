@@ -22,6 +22,7 @@ use crate::nn::Activation;
 use crate::ops::matmul;
 use crate::ops::unary::{sigmoid, softplus};
 use crate::tensor::{Shape, Tensor};
+use crate::threads::{for_row_blocks, ELEMENT_COST};
 use smallvec::smallvec;
 
 /// `[n, k]·[k, m] + [m] → [n, m]`, or a panic naming the three shapes.
@@ -59,22 +60,26 @@ fn product_then<F: Float>(
     w: &Tensor<F>,
     b: &Tensor<F>,
     y: &mut [F],
-    f: impl Fn(F) -> F,
+    f: impl Fn(F) -> F + Sync,
 ) {
-    let bias = &b.data;
+    let width = b.data.len();
     if x.cols() == 1 {
-        for (row, &xi) in y.chunks_exact_mut(bias.len()).zip(&x.data) {
-            for ((y, &wj), &bj) in row.iter_mut().zip(&w.data).zip(bias) {
-                *y = f(xi * wj + bj);
+        for_row_blocks(y, width, width * ELEMENT_COST, |first, block| {
+            for (row, &xi) in block.chunks_exact_mut(width).zip(&x.data[first..]) {
+                for ((y, &wj), &bj) in row.iter_mut().zip(&w.data).zip(&b.data) {
+                    *y = f(xi * wj + bj);
+                }
             }
-        }
+        });
     } else {
         matmul::forward(x, w, y);
-        for row in y.chunks_exact_mut(bias.len()) {
-            for (y, &bj) in row.iter_mut().zip(bias) {
-                *y = f(*y + bj);
+        for_row_blocks(y, width, width * ELEMENT_COST, |_, block| {
+            for row in block.chunks_exact_mut(width) {
+                for (y, &bj) in row.iter_mut().zip(&b.data) {
+                    *y = f(*y + bj);
+                }
             }
-        }
+        });
     }
 }
 
@@ -92,10 +97,12 @@ pub fn output_gradient<F: Float>(activation: Option<Activation>, g: &mut [F], y:
 }
 
 /// g ← g ⊙ d(y), element-wise.
-fn scale<F: Float>(g: &mut [F], y: &[F], d: impl Fn(F) -> F) {
-    for (g, &y) in g.iter_mut().zip(y) {
-        *g *= d(y);
-    }
+fn scale<F: Float>(g: &mut [F], y: &[F], d: impl Fn(F) -> F + Sync) {
+    for_row_blocks(g, 1, ELEMENT_COST, |first, block| {
+        for (g, &y) in block.iter_mut().zip(&y[first..]) {
+            *g *= d(y);
+        }
+    });
 }
 
 /// Adds input `k`'s share of ḡp (already through [`output_gradient`]) into `gx`:

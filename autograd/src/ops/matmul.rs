@@ -65,6 +65,20 @@ impl<F: Float> Operand<'_, F> {
     fn at(&self, i: usize, j: usize) -> F {
         self.data[i * self.row_stride as usize + j * self.col_stride as usize]
     }
+
+    /// Whether the data holds every element of a `[rows, cols]` matrix.
+    fn spans(&self, rows: usize, cols: usize) -> bool {
+        let (rs, cs) = (self.row_stride as usize, self.col_stride as usize);
+        rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < self.data.len()
+    }
+
+    /// The same matrix without its first `first` rows.
+    fn without_rows(&self, first: usize) -> Self {
+        Operand {
+            data: &self.data[(first * self.row_stride as usize).min(self.data.len())..],
+            ..*self
+        }
+    }
 }
 
 /// out ← A·B + β·out by plain loops, for thin shapes. The loops are ordered so
@@ -150,7 +164,8 @@ fn dot<F: Float>(x: &[F], y: &[F]) -> F {
     lanes.iter().copied().sum::<F>() + tail
 }
 
-/// out (`[m, n]`, row-major) ← A·B + β·out.
+/// out (`[m, n]`, row-major) ← A·B + β·out, in blocks of rows of out (and
+/// so of A) on as many threads as the work is worth (`threads.rs`).
 fn gemm<F: Float>(
     m: usize,
     k: usize,
@@ -160,13 +175,31 @@ fn gemm<F: Float>(
     beta: F,
     out: &mut [F],
 ) {
-    assert!(a.data.len() >= m * k && b.data.len() >= k * n && out.len() >= m * n);
-    crate::threads::note_product();
-    if m.min(k).min(n) <= THIN {
-        return thin_product(m, k, n, &a, &b, beta, out);
+    assert!(a.spans(m, k) && b.spans(k, n) && out.len() >= m * n);
+    crate::threads::for_row_blocks(&mut out[..m * n], n, k * n, |first, block| {
+        let rows = block.len() / n;
+        product(rows, k, n, &a.without_rows(first), &b, beta, block);
+    });
+}
+
+/// One block of [`gemm`]: `rows` rows of the output.
+fn product<F: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &Operand<F>,
+    b: &Operand<F>,
+    beta: F,
+    out: &mut [F],
+) {
+    if m == 0 {
+        return;
     }
-    // SAFETY: the lengths were just checked against the shapes and strides describe
-    // in-bounds row-major (or transposed row-major) layouts; `out` is a unique borrow.
+    if m.min(k).min(n) <= THIN {
+        return thin_product(m, k, n, a, b, beta, out);
+    }
+    // SAFETY: `spans` checked that the strides describe in-bounds layouts of
+    // these shapes; `out` is a unique borrow of m·n numbers.
     unsafe {
         F::gemm(
             m,
