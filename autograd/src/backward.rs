@@ -100,13 +100,15 @@ fn zeroed_buffer<F: Float>(spare: &mut Vec<Vec<F>>, n: usize) -> Vec<F> {
 }
 
 /// A buffer of `n` numbers with whatever it held before, taken from the spare
-/// pile when one is big enough (the smallest such, so large buffers stay for
-/// large requests).
+/// pile when one fits: the smallest that holds `n`, and only if it is not more
+/// than twice that. A much bigger one is left for a big request: handing a
+/// `[3000, 128]` buffer to a `[128]` bias gradient (which leaves keep until the
+/// next step) would force the next big request to allocate another.
 fn reused_buffer<F: Float>(spare: &mut Vec<Vec<F>>, n: usize) -> Vec<F> {
     let best = spare
         .iter()
         .enumerate()
-        .filter(|(_, b)| b.capacity() >= n)
+        .filter(|(_, b)| b.capacity() >= n && b.capacity() <= 2 * n.max(64))
         .min_by_key(|(_, b)| b.capacity())
         .map(|(i, _)| i);
     let mut buffer = match best {

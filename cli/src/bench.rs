@@ -102,12 +102,15 @@ fn bench<F: Float>(args: &BenchArgs) -> Result<()> {
     for _ in 0..args.warmup {
         trainer.step(&model, &mut store, &x);
     }
+    let resident_after_warmup = resident_memory().map(|m| m.current);
     let mut epoch_ms = Vec::with_capacity(args.repeats * args.epochs);
     for _ in 0..args.repeats * args.epochs {
         let start = Instant::now();
         trainer.step(&model, &mut store, &x);
         epoch_ms.push(start.elapsed().as_secs_f64() * 1e3);
     }
+    // Read before anything but training has run: the memory of training alone.
+    let training_memory = resident_memory();
     epoch_ms.sort_by(f64::total_cmp);
     let median = quantile(&epoch_ms, 0.5);
     let final_nll = model.nll(&store, &x).item().to_f64();
@@ -123,6 +126,9 @@ fn bench<F: Float>(args: &BenchArgs) -> Result<()> {
             "threads": threads, "precision": F::NAME, "points": args.points, "hidden": args.hidden,
             "final_nll": final_nll, "gflops": gflops, "gemm_gflops": machine,
             "infer_points": args.infer, "eval_s": eval_s, "sample_s": sample_s,
+            "resident_after_warmup_mb": resident_after_warmup.map(mb),
+            "resident_after_training_mb": training_memory.map(|m| mb(m.current)),
+            "peak_resident_training_mb": training_memory.map(|m| mb(m.peak)),
         });
         return say!("{json}");
     }
@@ -145,10 +151,43 @@ fn bench<F: Float>(args: &BenchArgs) -> Result<()> {
         args.points,
         h = args.hidden
     )?;
+    if let (Some(before), Some(after)) = (resident_after_warmup, training_memory) {
+        say!(
+            "  memory    resident {:.1} MB after warm-up, {:.1} MB after the last epoch; peak {:.1} MB",
+            mb(before),
+            mb(after.current),
+            mb(after.peak)
+        )?;
+    }
     say!(
         "  inference {} points: eval {eval_s:.2} s, sample {sample_s:.2} s",
         args.infer
     )
+}
+
+/// Resident memory of this process, now and at its peak, in bytes.
+#[derive(Clone, Copy)]
+struct Resident {
+    current: u64,
+    peak: u64,
+}
+
+/// From `/proc/self/status` (Linux; `None` elsewhere).
+fn resident_memory() -> Option<Resident> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some(Resident {
+        current: field("VmRSS:")?,
+        peak: field("VmHWM:")?,
+    })
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
 }
 
 /// Seconds to evaluate and to sample `--infer` points, in chunks.
