@@ -44,7 +44,7 @@ pub fn set_threads(threads: usize) -> Result<(), String> {
 }
 
 /// The number of threads ops may use (deciding it on first use).
-pub fn threads() -> usize {
+pub fn thread_count() -> usize {
     *CHOSEN.get_or_init(|| {
         let chosen = match REQUESTED.load(Ordering::SeqCst) {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -73,7 +73,7 @@ pub(crate) fn for_row_blocks<F: Send>(
 ) {
     let rows = out.len().checked_div(width).unwrap_or(0);
     let worth = rows.saturating_mul(work_per_row) / MIN_WORK;
-    let blocks = worth.min(rows).min(threads()).max(1);
+    let blocks = worth.min(rows).min(thread_count()).max(1);
     split(out, 0, rows, width, blocks, &f);
 }
 

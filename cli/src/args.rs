@@ -293,7 +293,7 @@ pub struct TapeArgs {
     pub dot: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
     /// Timed epochs per repeat (one full-batch step each).
     #[arg(long, default_value_t = 30)]
@@ -325,6 +325,18 @@ pub struct BenchArgs {
     /// Print one JSON object (the keys of bench/torch_reference.py and more).
     #[arg(long)]
     pub json: bool,
+    /// Run the workload at each of several sizes instead of one: `points`
+    /// (1000 … 100,000 at --hidden) or `hidden` (32 … 512 at --points); one
+    /// line (or JSON object) per size.
+    #[arg(long, value_parser = ["points", "hidden"])]
+    pub sweep: Option<String>,
+    /// Draw the scaling figure from the JSON lines of `--sweep … --json` runs
+    /// (any thread counts, both sweeps) in FILE instead of timing anything.
+    #[arg(long, value_name = "FILE", requires = "out", conflicts_with = "sweep")]
+    pub draw: Option<PathBuf>,
+    /// The figure --draw writes (.png or .svg).
+    #[arg(long, value_name = "FILE", requires = "draw")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -73,7 +73,14 @@ fn gemm_gflops<F: Float>(m: usize, k: usize) -> f64 {
     2.0 * (m * k * k) as f64 / quantile(&times, 0.5) / 1e9
 }
 
+/// The sizes of `--sweep points` and `--sweep hidden`.
+const SWEEP_POINTS: [usize; 5] = [1000, 3000, 10_000, 30_000, 100_000];
+const SWEEP_HIDDEN: [usize; 5] = [32, 64, 128, 256, 512];
+
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if let (Some(input), Some(out)) = (&args.draw, &args.out) {
+        return crate::bench_figure::draw(input, out);
+    }
     if args.epochs == 0 || args.repeats == 0 || args.points < 2 || args.hidden == 0 {
         return Err(CliError::new(
             "--epochs, --repeats and --hidden must be at least 1, --points at least 2",
@@ -83,10 +90,28 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         autograd::set_threads(threads)
             .map_err(|e| CliError::new(format!("--threads {threads}: {e}")))?;
     }
-    match args.precision {
-        Precision::F32 => bench::<f32>(args),
-        Precision::F64 => bench::<f64>(args),
+    let runs: Vec<BenchArgs> = match args.sweep.as_deref() {
+        None => vec![args.clone()],
+        Some("points") => (SWEEP_POINTS.iter())
+            .map(|&points| BenchArgs {
+                points,
+                ..args.clone()
+            })
+            .collect(),
+        Some(_) => (SWEEP_HIDDEN.iter())
+            .map(|&hidden| BenchArgs {
+                hidden,
+                ..args.clone()
+            })
+            .collect(),
+    };
+    for run in &runs {
+        match args.precision {
+            Precision::F32 => bench::<f32>(run)?,
+            Precision::F64 => bench::<f64>(run)?,
+        }
     }
+    Ok(())
 }
 
 fn bench<F: Float>(args: &BenchArgs) -> Result<()> {
@@ -117,13 +142,11 @@ fn bench<F: Float>(args: &BenchArgs) -> Result<()> {
     let gflops = flops_per_epoch(args.points, args.hidden) / (median / 1e3) / 1e9;
     let machine = gemm_gflops::<F>(args.points, args.hidden);
     let (eval_s, sample_s) = inference::<F>(&model, &store, args);
-    let threads = args
-        .threads
-        .map_or("default".to_string(), |t| t.to_string());
+    let threads = autograd::thread_count();
     if args.json {
         let json = serde_json::json!({
             "ms_per_epoch_median": median, "p10": quantile(&epoch_ms, 0.1), "p90": quantile(&epoch_ms, 0.9),
-            "threads": threads, "precision": F::NAME, "points": args.points, "hidden": args.hidden,
+            "threads": threads, "precision": F::NAME, "sweep": args.sweep, "points": args.points, "hidden": args.hidden,
             "final_nll": final_nll, "gflops": gflops, "gemm_gflops": machine,
             "infer_points": args.infer, "eval_s": eval_s, "sample_s": sample_s,
             "resident_after_warmup_mb": resident_after_warmup.map(mb),
@@ -177,7 +200,12 @@ fn resident_memory() -> Option<Resident> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<u64> {
         let line = status.lines().find(|l| l.starts_with(name))?;
-        let kb: u64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        let kb: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
         Some(kb * 1024)
     };
     Some(Resident {

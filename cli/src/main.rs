@@ -6,6 +6,7 @@
 
 mod args;
 mod bench;
+mod bench_figure;
 mod checkpoint;
 mod commands;
 mod csv;

@@ -40,6 +40,15 @@ fn cli_ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// Runs `cli args` expecting a clean failure; returns its stderr.
+fn cli_err(dir: &Path, args: &[&str]) -> String {
+    let out = cli(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "cli {args:?} succeeded");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 /// Rows as CSV text with a header; `{v}` round-trips every f64 exactly.
 fn csv(header: &str, rows: &[Vec<f64>]) -> String {
     let mut s = format!("{header}\n");
@@ -701,6 +710,99 @@ fn bench_prints_its_json() {
         (Some(100), Some(8))
     );
     assert_eq!(json["precision"], "f32");
+}
+
+/// `bench --sweep hidden --json` prints one object per width, each marked
+/// with its sweep and the thread count used, with resident memory that does
+/// not grow over the timed epochs (the tape reuses its buffers);
+/// `bench --draw` turns the lines into a PNG and refuses bad input in one line.
+#[test]
+fn bench_sweeps_and_draws_the_scaling_figure() {
+    let dir = fresh_dir("round_trip", "bench_sweep");
+    let quick = [
+        "--epochs",
+        "3",
+        "--repeats",
+        "1",
+        "--warmup",
+        "2",
+        "--points",
+        "200",
+    ];
+    let mut args = vec![
+        "bench",
+        "--sweep",
+        "hidden",
+        "--infer",
+        "0",
+        "--json",
+        "--threads",
+        "1",
+    ];
+    args.extend_from_slice(&quick);
+    let out = cli_ok(&dir, &args);
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let widths: Vec<_> = rows.iter().map(|r| r["hidden"].as_u64()).collect();
+    assert_eq!(widths, [32, 64, 128, 256, 512].map(Some));
+    for r in &rows {
+        assert_eq!(
+            (r["sweep"].as_str(), r["threads"].as_u64()),
+            (Some("hidden"), Some(1))
+        );
+        let (before, after) = (
+            r["resident_after_warmup_mb"].as_f64(),
+            r["resident_after_training_mb"].as_f64(),
+        );
+        let (before, after) = (before.expect("memory"), after.expect("memory"));
+        assert!(
+            after <= before + 0.5,
+            "memory grew from {before} to {after} MB: {r}"
+        );
+    }
+    std::fs::write(dir.join("sweep.jsonl"), &out).unwrap();
+    cli_ok(
+        &dir,
+        &["bench", "--draw", "sweep.jsonl", "--out", "scaling.png"],
+    );
+    let png = std::fs::read(dir.join("scaling.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+
+    std::fs::write(
+        dir.join("bad.jsonl"),
+        "{\"sweep\": \"hidden\", \"threads\": 1}\n",
+    )
+    .unwrap();
+    for (args, says) in [
+        (
+            &["bench", "--draw", "bad.jsonl", "--out", "f.png"][..],
+            "`points` is not a positive number",
+        ),
+        (
+            &["bench", "--draw", "sweep.jsonl", "--out", "sweep.jsonl"][..],
+            "over the input",
+        ),
+        (
+            &["bench", "--draw", "sweep.jsonl", "--out", "f.txt"][..],
+            ".png or .svg",
+        ),
+        (
+            &["bench", "--draw", "missing.jsonl", "--out", "f.png"][..],
+            "missing.jsonl",
+        ),
+    ] {
+        let err = cli_err(&dir, args);
+        assert!(
+            err.contains(says) && err.trim().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.join("sweep.jsonl")).unwrap(),
+        out.as_bytes()
+    );
 }
 
 /// `--animate` writes 7_flow.gif: a looping GIF whose frames rest on each

@@ -28,6 +28,7 @@ mod latent;
 mod layer_panels;
 mod legend;
 mod limits;
+mod scaling;
 mod scatter;
 mod style;
 mod training_animation;
@@ -44,6 +45,7 @@ pub use self::error::PlotError;
 pub use self::inverse_warp::inverse_warp;
 pub use self::latent::latent;
 pub use self::layer_panels::layer_panels;
+pub use self::scaling::{scaling, ScalingLine, ScalingPanel};
 pub use self::training_animation::{density_over_training, TrainingFrame, TrainingFrames};
 pub use self::training_curve::{training_curve, training_curve_with, CurveText};
 
