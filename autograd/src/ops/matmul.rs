@@ -110,6 +110,18 @@ fn thin_product<F: Float>(
         }
         return;
     }
+    if k == 1 && csb == 1 && beta == F::ZERO {
+        // An outer product written straight into out: out[i, :] = A[i, 0]·B[0, :]
+        // (one pass instead of zeroing out and then adding).
+        let row_of_b = &b.data[..n];
+        for (i, row) in out.chunks_exact_mut(n).enumerate() {
+            let ai = a.at(i, 0);
+            for (o, &x) in row.iter_mut().zip(row_of_b) {
+                *o = ai * x;
+            }
+        }
+        return;
+    }
     if beta == F::ZERO {
         out.fill(F::ZERO);
     } else if beta != F::ONE {
