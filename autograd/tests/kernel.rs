@@ -179,13 +179,14 @@ proptest! {
     }
 }
 
-/// The shapes of a training step with hidden width 128 (and an odd one), in both
-/// precisions and both β.
+/// The shapes of a training step with hidden width 128 (and an odd one, and a
+/// long sum of a width-512 layer), in both precisions and both β.
 #[test]
 fn training_shapes_match_a_naive_loop() {
     for (m, k, n) in [
         (300, 128, 128),
         (130, 37, 129),
+        (262, 512, 40),
         (300, 2, 128),
         (300, 128, 2),
     ] {
