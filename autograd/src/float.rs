@@ -82,10 +82,15 @@ pub trait Float:
         rsc: isize,
         csc: isize,
     );
+
+    /// The hand-written register-tile kernel for this precision on this CPU
+    /// (`ops/kernel.rs`), if there is one.
+    #[doc(hidden)]
+    fn microkernel() -> Option<&'static crate::ops::kernel::Microkernel<Self>>;
 }
 
 macro_rules! impl_float {
-    ($t:ty, $gemm:path, $tanh:path) => {
+    ($t:ty, $gemm:path, $tanh:path, $micro:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -175,12 +180,26 @@ macro_rules! impl_float {
                 // SAFETY: forwarded verbatim; the caller upholds gemm's contract.
                 unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
             }
+            #[inline]
+            fn microkernel() -> Option<&'static crate::ops::kernel::Microkernel<Self>> {
+                $micro()
+            }
         }
     };
 }
 
-impl_float!(f32, matrixmultiply::sgemm, tanh_f32_rational);
-impl_float!(f64, matrixmultiply::dgemm, f64::tanh);
+impl_float!(
+    f32,
+    matrixmultiply::sgemm,
+    tanh_f32_rational,
+    crate::ops::kernel::f32_microkernel
+);
+impl_float!(
+    f64,
+    matrixmultiply::dgemm,
+    f64::tanh,
+    crate::ops::kernel::f64_microkernel
+);
 
 /// tanh for f32 training, an order of magnitude faster than the C library's
 /// `tanhf`: the odd rational approximation

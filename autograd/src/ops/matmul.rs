@@ -4,10 +4,14 @@
 //!   ḡA += ḡC · Bᵀ      (`[m, n]·[n, k]`)
 //!   ḡB += Aᵀ · ḡC      (`[k, m]·[m, n]`)
 //!
-//! The matrix products' performance lives here: all three products go to
-//! `matrixmultiply`'s gemm (the engine's other speed tricks each sit beside the
+//! The matrix products' performance lives here and in `ops/kernel.rs`. A product
+//! whose A has contiguous rows — the forward `X·W` and the backward `ḡY·Wᵀ` of a
+//! layer — goes to the hand-written register-tile kernel of `kernel.rs`, which
+//! reads the big A in place instead of copying it first (its module docs tell
+//! how); the rest (`Xᵀ·ḡY`, small shapes, CPUs without AVX2) go to
+//! `matrixmultiply`'s gemm. (The engine's other speed tricks each sit beside the
 //! code they speed up: the f32 tanh in `float.rs`, the bias-row path in
-//! `ops/binary.rs`, buffer reuse in `tape.rs`). The transposes are never materialized — a transposed
+//! `ops/binary.rs`, buffer reuse in `tape.rs`.) The transposes are never materialized — a transposed
 //! operand is the same memory read with its row and column strides swapped — and
 //! the backward products use β = 1 to add into the gradient buffer in place,
 //! which saves one temporary matrix and one extra pass per product.
@@ -19,6 +23,7 @@
 //! loop skips both (`cargo run --release -p autograd --example bench` measures it). (At widths 2–4 gemm is still the
 //! faster of the two, so the cut-off is 1.)
 
+use super::kernel::Plan;
 use crate::float::Float;
 use crate::tensor::{Shape, Tensor};
 use smallvec::smallvec;
@@ -32,10 +37,10 @@ pub fn shape<F: Float>(a: &Tensor<F>, b: &Tensor<F>) -> Shape {
 }
 
 /// A matrix operand for gemm: data and (row, column) strides.
-struct Operand<'a, F> {
-    data: &'a [F],
-    row_stride: isize,
-    col_stride: isize,
+pub(crate) struct Operand<'a, F> {
+    pub(crate) data: &'a [F],
+    pub(crate) row_stride: usize,
+    pub(crate) col_stride: usize,
 }
 
 impl<'a, F: Float> Operand<'a, F> {
@@ -43,7 +48,7 @@ impl<'a, F: Float> Operand<'a, F> {
     fn plain(data: &'a [F], cols: usize) -> Self {
         Operand {
             data,
-            row_stride: cols as isize,
+            row_stride: cols,
             col_stride: 1,
         }
     }
@@ -53,7 +58,7 @@ impl<'a, F: Float> Operand<'a, F> {
         Operand {
             data,
             row_stride: 1,
-            col_stride: cols as isize,
+            col_stride: cols,
         }
     }
 }
@@ -63,19 +68,19 @@ pub const THIN: usize = 1;
 
 impl<F: Float> Operand<'_, F> {
     fn at(&self, i: usize, j: usize) -> F {
-        self.data[i * self.row_stride as usize + j * self.col_stride as usize]
+        self.data[i * self.row_stride + j * self.col_stride]
     }
 
     /// Whether the data holds every element of a `[rows, cols]` matrix.
     fn spans(&self, rows: usize, cols: usize) -> bool {
-        let (rs, cs) = (self.row_stride as usize, self.col_stride as usize);
+        let (rs, cs) = (self.row_stride, self.col_stride);
         rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < self.data.len()
     }
 
     /// The same matrix without its first `first` rows.
     fn without_rows(&self, first: usize) -> Self {
         Operand {
-            data: &self.data[(first * self.row_stride as usize).min(self.data.len())..],
+            data: &self.data[(first * self.row_stride).min(self.data.len())..],
             ..*self
         }
     }
@@ -94,12 +99,7 @@ fn thin_product<F: Float>(
     out: &mut [F],
 ) {
     let out = &mut out[..m * n];
-    let (rsa, csa, rsb, csb) = (
-        a.row_stride as usize,
-        a.col_stride as usize,
-        b.row_stride as usize,
-        b.col_stride as usize,
-    );
+    let (rsa, csa, rsb, csb) = (a.row_stride, a.col_stride, b.row_stride, b.col_stride);
     if n == 1 && csa == 1 && rsb == 1 {
         // One output column, rows of A contiguous: a dot product per row,
         // written (β = 0) or added in the same pass.
@@ -188,9 +188,19 @@ fn gemm<F: Float>(
     out: &mut [F],
 ) {
     assert!(a.spans(m, k) && b.spans(k, n) && out.len() >= m * n);
+    // Decided once for the whole product, so every row block computes its rows
+    // the same way (the same bits at any thread count).
+    let plan = match m.min(k).min(n) {
+        0..=THIN => None,
+        _ => Plan::new(m, k, n, &a, &b),
+    };
     crate::threads::for_row_blocks(&mut out[..m * n], n, k * n, |first, block| {
         let rows = block.len() / n;
-        product(rows, k, n, &a.without_rows(first), &b, beta, block);
+        let a = a.without_rows(first);
+        match &plan {
+            Some(plan) => plan.product(rows, k, n, &a, beta, block),
+            None => product(rows, k, n, &a, &b, beta, block),
+        }
     });
 }
 
@@ -219,11 +229,11 @@ fn product<F: Float>(
             n,
             F::ONE,
             a.data.as_ptr(),
-            a.row_stride,
-            a.col_stride,
+            a.row_stride as isize,
+            a.col_stride as isize,
             b.data.as_ptr(),
-            b.row_stride,
-            b.col_stride,
+            b.row_stride as isize,
+            b.col_stride as isize,
             beta,
             out.as_mut_ptr(),
             n as isize,

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod columns;
 pub mod dense;
+pub mod kernel;
 pub mod layout;
 pub mod matmul;
 pub mod reduce;
