@@ -62,6 +62,8 @@ pub(crate) struct TapeInner<F> {
 /// mutability), so many [`Var`]s can refer to it at once.
 pub struct Tape<F: Float> {
     pub(crate) inner: RefCell<TapeInner<F>>,
+    /// Whether a dense layer is recorded as one fused op (see [`Tape::unfused`]).
+    pub(crate) fuses: bool,
 }
 
 impl<F: Float> Default for Tape<F> {
@@ -79,6 +81,18 @@ impl<F: Float> Tape<F> {
                 grads: Vec::new(),
                 spare: Vec::new(),
             }),
+            fuses: true,
+        }
+    }
+
+    /// A tape that records every dense layer act(x·W + b) as the three ops it
+    /// is made of (matmul, add, act) instead of one fused `Op::Dense`: the same
+    /// numbers to the last bit, more nodes and memory, and a program that
+    /// shows each step of the calculus (`cli tape` prints one).
+    pub fn unfused() -> Self {
+        Tape {
+            fuses: false,
+            ..Tape::new()
         }
     }
 

@@ -164,6 +164,13 @@ impl<'t, F: Float> Value<F> for Var<'t, F> {
     fn apply(&self, op: Op<F>, others: &[&Self]) -> Self {
         self.record(op, others)
     }
+    fn dense(&self, w: &Self, b: &Self, activation: Option<crate::nn::Activation>) -> Self {
+        if self.tape.fuses {
+            return self.apply(Op::Dense(activation), &[w, b]);
+        }
+        let p = self.matmul(w).add(b);
+        activation.map_or(p.clone(), |a| a.apply(&p))
+    }
     fn param(&self, store: &ParamStore<F>, id: ParamId) -> Self {
         self.tape.param(store, id)
     }

@@ -48,7 +48,8 @@ fn render(args: &TapeArgs, out: &mut String) -> std::fmt::Result {
     }
     let x = Tensor::new(vec![0.5, -1.0, 1.5, 0.25, -0.75, 1.0, 0.0, -0.5], &[4, 2]);
 
-    let tape = Tape::new();
+    // Unfused, so each dense layer shows as its matmul, add and tanh.
+    let tape = Tape::unfused();
     let xv = tape.constant_named("x", &x);
     let (z, log_det) = layer.forward(&store, &xv);
     let loss = standard_normal_log_density(&z).add(&log_det).mean().neg();

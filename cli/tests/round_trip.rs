@@ -551,7 +551,7 @@ fn tape_prints_forward_list_adjoints_and_gradients() {
     let dir = fresh_dir("round_trip", "tape");
     let text = cli_ok(&dir, &["tape"]);
     assert!(text.contains("v0 = constant \"x\""), "{text}");
-    assert!(text.contains("matmul("), "{text}");
+    assert!(text.contains("matmul(") && text.contains("tanh("), "{text}");
     assert!(text.lines().any(|l| l.starts_with("ḡ")), "{text}");
     let (_, gradients) = text.split_once("\nGradients:").expect("a gradient section");
     let mut any_nonzero = false;

@@ -621,6 +621,40 @@ proptest! {
     }
 }
 
+/// `Tape::unfused` records an MLP's dense layers as matmul, add and act
+/// (3 nodes per layer instead of 1) and gets the same loss and parameter
+/// gradients, bit for bit, as the fused tape.
+#[test]
+fn an_unfused_tape_shows_three_ops_per_layer_and_agrees() {
+    use autograd::{Mlp, ParamStore};
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let mut store = ParamStore::<f64>::new();
+    let mlp = Mlp::new(
+        &mut store,
+        "mlp",
+        &[2, 5, 5, 1],
+        Activation::Tanh,
+        None,
+        &mut rng,
+    );
+    let x = Tensor::new((0..14).map(|i| (i as f64 * 0.37).sin()).collect(), &[7, 2]);
+    let run = |tape: &Tape<f64>, store: &mut ParamStore<f64>| {
+        let loss = mlp.forward(store, &tape.constant(&x)).square().sum();
+        let value = loss.item();
+        tape.backward_into(loss, store);
+        let grads: Vec<Vec<f64>> = store.iter().map(|(_, p)| p.grad.data().to_vec()).collect();
+        (value, grads, tape.len())
+    };
+    let (fused, unfused) = (Tape::new(), Tape::unfused());
+    let (loss_f, grads_f, nodes_f) = run(&fused, &mut store);
+    let (loss_u, grads_u, nodes_u) = run(&unfused, &mut store);
+    assert_eq!((loss_f, &grads_f), (loss_u, &grads_u));
+    // x, 6 parameters, the layers, square, sum: 3 layers are 3 or 8 nodes
+    // (the last has no activation).
+    assert_eq!((nodes_f, nodes_u), (1 + 6 + 3 + 2, 1 + 6 + 8 + 2));
+}
+
 /// Gradient buffers are reused between steps without being zeroed (the first
 /// share to reach a node is written, not added). A step whose gradients were
 /// all NaN must leave nothing behind: the next step on the same tape gets the
