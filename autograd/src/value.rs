@@ -169,7 +169,7 @@ impl<'t, F: Float> Value<F> for Var<'t, F> {
             return self.apply(Op::Dense(activation), &[w, b]);
         }
         let p = self.matmul(w).add(b);
-        activation.map_or(p.clone(), |a| a.apply(&p))
+        activation.map_or(p, |a| a.apply(&p))
     }
     fn param(&self, store: &ParamStore<F>, id: ParamId) -> Self {
         self.tape.param(store, id)
