@@ -12,8 +12,16 @@
 //! few microseconds, so an op is split only when each block gets at least
 //! [`MIN_WORK`] multiply-adds (or element operations) of work.
 
+use std::cell::Cell;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+thread_local! {
+    /// Set while this thread runs one part of [`map_row_ranges`]: the work is
+    /// already spread over the threads, so its ops do not split again.
+    static IN_PART: Cell<bool> = const { Cell::new(false) };
+}
 
 /// What [`set_threads`] asked for (0: nothing, use one thread per core).
 static REQUESTED: AtomicUsize = AtomicUsize::new(0);
@@ -73,8 +81,45 @@ pub(crate) fn for_row_blocks<F: Send>(
 ) {
     let rows = out.len().checked_div(width).unwrap_or(0);
     let worth = rows.saturating_mul(work_per_row) / MIN_WORK;
-    let blocks = worth.min(rows).min(thread_count()).max(1);
+    let threads = if IN_PART.get() { 1 } else { thread_count() };
+    let blocks = worth.min(rows).min(threads).max(1);
     split(out, 0, rows, width, blocks, &f);
+}
+
+/// Cuts `0..rows` into up to one consecutive range per thread, each of at
+/// least `min_rows` rows, and returns `f(part, range)` for each, in order.
+/// The parts run at the same time, and the ops inside them on their own
+/// thread only: coarse parallelism (say, chunks of points to evaluate) with
+/// one hand-off per part instead of one per op.
+pub fn map_row_ranges<T: Send>(
+    rows: usize,
+    min_rows: usize,
+    f: impl Fn(usize, Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    let parts = (rows / min_rows.max(1)).min(thread_count()).max(1);
+    if parts == 1 {
+        return vec![f(0, 0..rows)];
+    }
+    let bounds = |p: usize| rows * p / parts;
+    let run = |p: usize| {
+        let outer = IN_PART.replace(true);
+        let result = f(p, bounds(p)..bounds(p + 1));
+        IN_PART.set(outer);
+        result
+    };
+    let mut results: Vec<Option<T>> = (0..parts).map(|_| None).collect();
+    let (first, others) = results.split_at_mut(1);
+    rayon::in_place_scope(|scope| {
+        for (i, slot) in others.iter_mut().enumerate() {
+            let run = &run;
+            scope.spawn(move |_| *slot = Some(run(i + 1)));
+        }
+        first[0] = Some(run(0));
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every part ran"))
+        .collect()
 }
 
 /// Halves `out` (rows `first..first + rows`) until each part is one of `blocks`.
