@@ -37,14 +37,11 @@ fn main() {
     if cfg!(debug_assertions) {
         println!("WARNING: built without --release; numbers are not representative.");
     }
-    // matrixmultiply reads MATMUL_NUM_THREADS once; unset, it uses one thread per
-    // physical core. Either way it uses at most 4.
-    let threads = match std::env::var("MATMUL_NUM_THREADS") {
-        Ok(n) => format!("MATMUL_NUM_THREADS = {n}"),
-        Err(_) => "MATMUL_NUM_THREADS unset, so one per physical core".to_string(),
-    };
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("matmul threads: {threads} (at most 4); logical CPUs here: {cpus}");
+    // One thread per logical CPU unless the program calls autograd::set_threads.
+    println!(
+        "threads: {} (autograd::thread_count)",
+        autograd::thread_count()
+    );
     println!();
 
     matmul_products();

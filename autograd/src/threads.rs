@@ -29,9 +29,11 @@ static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 /// The thread count, fixed by the first op that asks for it.
 static CHOSEN: OnceLock<usize> = OnceLock::new();
 
-/// The least work worth a block of its own, in multiply-adds: about 20 µs of
-/// one core, several times the cost of handing a block to another thread.
-pub const MIN_WORK: usize = 1 << 20;
+/// The least work worth a block of its own, in multiply-adds: about 100 µs of
+/// one core. Waking a sleeping pool thread can take tens of microseconds on a
+/// shared machine, so smaller blocks made 2 threads slower than 1 at hidden
+/// widths 32 and 64 (BENCHMARKS.md, scaling).
+pub const MIN_WORK: usize = 1 << 23;
 
 /// What one element of an element-wise pass costs, in multiply-adds of gemm
 /// (gemm keeps its operands in registers; a pass goes through memory).

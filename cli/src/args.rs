@@ -154,7 +154,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "SEED",
           help = with_default("Seed of the data, the split, the initialization and the minibatches", train_default().seed))]
     pub seed: Option<u64>,
-    /// Threads for matrix products (default: one per core).
+    /// Threads for the big ops: products, dense layers, evaluation (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Float precision of training.
@@ -304,7 +304,7 @@ pub struct BenchArgs {
     /// Untimed epochs first.
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
-    /// Threads for matrix products (default: one per core).
+    /// Threads for the big ops: products, dense layers, evaluation (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Float precision.
