@@ -153,5 +153,5 @@ pub use optim::{clip_grad_norm, Adam, CosineSchedule, Sgd};
 pub use params::{NamedValue, Param, ParamId, ParamStore};
 pub use tape::{NodeId, Tape, Var};
 pub use tensor::{numel, Shape, Tensor};
-pub use threads::{map_row_ranges, set_threads, thread_count};
+pub use threads::{map_parts, map_row_ranges, set_threads, thread_count};
 pub use value::Value;

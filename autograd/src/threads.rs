@@ -100,15 +100,25 @@ pub fn map_row_ranges<T: Send>(
 ) -> Vec<T> {
     let parts = (rows / min_rows.max(1)).min(thread_count()).max(1);
     if parts == 1 {
+        // One part: its ops may still split their rows across the threads.
         return vec![f(0, 0..rows)];
     }
-    let bounds = |p: usize| rows * p / parts;
+    map_parts(parts, |p| f(p, rows * p / parts..rows * (p + 1) / parts))
+}
+
+/// `f(0), …, f(parts − 1)`, in order, the parts on different threads when
+/// there are several (else one after the other); inside a part, ops stay on
+/// its thread.
+pub fn map_parts<T: Send>(parts: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let run = |p: usize| {
         let outer = IN_PART.replace(true);
-        let result = f(p, bounds(p)..bounds(p + 1));
+        let result = f(p);
         IN_PART.set(outer);
         result
     };
+    if parts <= 1 || thread_count() == 1 {
+        return (0..parts).map(run).collect();
+    }
     let mut results: Vec<Option<T>> = (0..parts).map(|_| None).collect();
     let (first, others) = results.split_at_mut(1);
     rayon::in_place_scope(|scope| {

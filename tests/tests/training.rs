@@ -437,3 +437,65 @@ fn correct_training_across_seeds() {
     println!("worst {worst:.3}");
     assert!(worst < NLL_THRESHOLD);
 }
+
+/// A step on a batch cut into shares (one tape per share, each loss weighed
+/// by its share of the rows, gradients added up) sees the loss and the
+/// gradient of one tape over the whole batch, up to rounding: in f64, within
+/// 1e-12 (relative to max(1, |g|)), for 2 and 3 shares of uneven sizes. A
+/// share weighed wrongly (1/shares instead of nₖ/n) is off by about 1e-3
+/// here. (Parameters after Adam's first step are not compared: Adam turns a
+/// gradient that is 0 in exact arithmetic and ±1e-15 after rounding into
+/// steps of ±lr·1e-7.)
+#[test]
+fn a_step_in_shares_sees_the_whole_batch_gradient() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let flat: Vec<f64> = ToyData::Moons { noise: 0.05 }
+        .sample(1001, &mut rng)
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let x = Tensor::<f64>::from_f64(&flat, &[1001, 2]);
+    let run = |shares: usize| {
+        let mut store = ParamStore::<f64>::new();
+        let model = FlowModel::new(config(3), &mut store).unwrap();
+        model.fit_initialization(&mut store, &x).unwrap();
+        // Random last layers, so that every gradient is non-trivial.
+        let mut noise = StdRng::seed_from_u64(5);
+        for p in store.iter_mut() {
+            for v in p.value.data_mut().iter_mut().filter(|v| **v == 0.0) {
+                *v = noise.random_range(-0.1..0.1);
+            }
+        }
+        let mut trainer = Trainer::new(CosineSchedule::new(1e-2, 1e-2, 100), f64::INFINITY);
+        let report = if shares == 1 {
+            trainer.step_with(&mut store, |tape, store| {
+                model.nll(store, &tape.constant(&x))
+            })
+        } else {
+            trainer.step_in_shares(&model, &mut store, &x, shares)
+        };
+        let grads: Vec<f64> = store
+            .iter()
+            .flat_map(|(_, p)| p.grad.data().to_vec())
+            .collect();
+        (report.nll, grads)
+    };
+    let (whole_loss, whole) = run(1);
+    for shares in [2, 3] {
+        let (loss, grads) = run(shares);
+        assert!(
+            (loss - whole_loss).abs() < 1e-12,
+            "{shares} shares: loss {loss} vs {whole_loss}"
+        );
+        let worst = grads
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-12,
+            "{shares} shares: gradients differ by {worst}"
+        );
+    }
+}
