@@ -8,6 +8,14 @@
 //! inside each block (`matrixmultiply` without its `threading` feature): one
 //! pool, one policy.
 //!
+//! Coarser work can be shared out whole instead: [`map_parts`] runs a few
+//! big parts (evaluation chunks; the shares of a training batch in `flows`'
+//! `Trainer::step`) on the threads at once, and the ops inside a part then
+//! stay on its thread. Each share's result is the same whatever thread runs
+//! it; a batch gradient summed over shares rounds differently from one summed
+//! in a single pass, so there the number of shares (one per thread) shows in
+//! the last bits.
+//!
 //! Small ops stay on the calling thread: handing work to another core costs a
 //! few microseconds, so an op is split only when each block gets at least
 //! [`MIN_WORK`] multiply-adds (or element operations) of work.
