@@ -40,6 +40,17 @@ pub struct StepReport {
     pub lr: f64,
 }
 
+impl StepReport {
+    /// A step whose loss was not finite: nothing was updated.
+    fn diverged(nll: f64, lr: f64) -> Self {
+        StepReport {
+            nll,
+            grad_norm: f64::NAN,
+            lr,
+        }
+    }
+}
+
 impl<F: Float> Trainer<F> {
     pub fn new(schedule: CosineSchedule, max_grad_norm: f64) -> Self {
         Trainer {
@@ -114,11 +125,7 @@ impl<F: Float> Trainer<F> {
         let nll: f64 = losses.iter().sum();
         let lr = self.schedule.lr(self.step);
         if !nll.is_finite() {
-            return StepReport {
-                nll,
-                grad_norm: f64::NAN,
-                lr,
-            };
+            return StepReport::diverged(nll, lr);
         }
         store.zero_grads();
         for tape in tapes {
@@ -142,11 +149,7 @@ impl<F: Float> Trainer<F> {
         let nll = loss.item().to_f64();
         let lr = self.schedule.lr(self.step);
         if !nll.is_finite() {
-            return StepReport {
-                nll,
-                grad_norm: f64::NAN,
-                lr,
-            };
+            return StepReport::diverged(nll, lr);
         }
         self.tape.backward_into(loss, store);
         self.update(store, nll, lr)
