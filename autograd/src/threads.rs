@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 thread_local! {
-    /// Set while this thread runs one part of [`map_row_ranges`]: the work is
+    /// Set while this thread runs one part of [`map_parts`]: the work is
     /// already spread over the threads, so its ops do not split again.
     static IN_PART: Cell<bool> = const { Cell::new(false) };
 }

@@ -17,21 +17,26 @@
 use crate::model::{standard_normal, FlowModel};
 use autograd::{map_row_ranges, thread_count, Float, ParamStore, Tape, Tensor};
 use rand::Rng;
+use std::ops::Range;
 use std::sync::Mutex;
 
 /// Rows per chunk: large enough that the matrix products stay efficient,
 /// small enough that a chunk's intermediates stay in the megabytes.
 pub const CHUNK: usize = 4096;
 
-/// The rows of `x` in consecutive chunks of at most [`CHUNK`] (`x` itself,
+/// Rows `rows` of `x` in consecutive chunks of at most [`CHUNK`] (`x` itself,
 /// uncopied, when it is one chunk).
-pub fn row_chunks<F: Float>(x: &Tensor<F>) -> impl Iterator<Item = Tensor<F>> + '_ {
-    (0..x.rows()).step_by(CHUNK).map(move |start| {
-        let end = (start + CHUNK).min(x.rows());
-        if start == 0 && end == x.rows() {
+pub fn row_chunks<F: Float>(
+    x: &Tensor<F>,
+    rows: Range<usize>,
+) -> impl Iterator<Item = Tensor<F>> + '_ {
+    let end = rows.end;
+    rows.clone().step_by(CHUNK).map(move |start| {
+        let stop = (start + CHUNK).min(end);
+        if start == 0 && stop == x.rows() {
             x.clone()
         } else {
-            x.select_rows(&(start..end).collect::<Vec<_>>())
+            x.select_rows(&(start..stop).collect::<Vec<_>>())
         }
     })
 }
@@ -41,8 +46,7 @@ pub fn log_prob<F: Float>(model: &FlowModel, store: &ParamStore<F>, x: &Tensor<F
     let shares = map_row_ranges(x.rows(), CHUNK, |_, rows| {
         let mut out = Vec::with_capacity(rows.len());
         let mut tape = Tape::new();
-        for start in rows.clone().step_by(CHUNK) {
-            let chunk = x.select_rows(&(start..(start + CHUNK).min(rows.end)).collect::<Vec<_>>());
+        for chunk in row_chunks(x, rows) {
             tape.reset();
             let log_p = model.log_prob(store, &tape.constant(&chunk));
             log_p.with_value(|v| out.extend(v.data().iter().map(|v| v.to_f64())));

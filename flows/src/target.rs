@@ -55,7 +55,7 @@ where
 pub fn log_density_values<F: Float>(target: &impl Target<F>, x: &Tensor<F>) -> Vec<f64> {
     let mut out = Vec::with_capacity(x.rows());
     let mut tape = Tape::new();
-    for chunk in row_chunks(x) {
+    for chunk in row_chunks(x, 0..x.rows()) {
         tape.reset();
         let log_p = target.log_density(&tape.constant(&chunk)).value();
         out.extend(log_p.data().iter().map(|v| v.to_f64()));
