@@ -162,6 +162,19 @@ impl<F: Float> Tensor<F> {
         Tensor::new(data, &[idx.len(), c])
     }
 
+    /// The rows of `self` followed by the rows of `other` (2-D, same columns).
+    pub fn concat_rows(&self, other: &Self) -> Self {
+        assert_eq!(
+            self.cols(),
+            other.cols(),
+            "concat_rows: column counts differ"
+        );
+        let mut data = Vec::with_capacity(self.data.len() + other.data.len());
+        data.extend_from_slice(&self.data);
+        data.extend_from_slice(&other.data);
+        Tensor::new(data, &[self.rows() + other.rows(), self.cols()])
+    }
+
     /// Gives this tensor a new shape, reusing its allocation when it is large
     /// enough. The numbers are left as they are (zero where new): every caller
     /// overwrites all of them, so zeroing them first would be a wasted pass.

@@ -151,6 +151,9 @@ pub struct TrainArgs {
     #[arg(long, value_name = "A",
           help = with_default("Judge and keep the running average of the parameters, decay A per step (0: the parameters themselves)", train_default().averaging))]
     pub averaging: Option<f64>,
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set,
+          help = with_default("After choosing the best step on the held-out points, train again on all the points for that many steps and keep that model (true/false; never with --test, whose points stay unseen)", train_default().refit))]
+    pub refit: Option<bool>,
     #[arg(long, value_name = "SEED",
           help = with_default("Seed of the data, the split, the initialization and the minibatches", train_default().seed))]
     pub seed: Option<u64>,
@@ -234,6 +237,7 @@ impl TrainArgs {
             eval_every: self.eval_every.unwrap_or(d.eval_every),
             weight_decay: self.weight_decay.unwrap_or(d.weight_decay),
             averaging: self.averaging.unwrap_or(d.averaging),
+            refit: self.test.is_none() && self.refit.unwrap_or(d.refit),
             seed: self.seed(),
         }
     }

@@ -83,9 +83,16 @@ pub struct TrainingRecord {
     pub clip: f64,
     pub seed: u64,
     pub seconds: f64,
+    /// Set if the kept model was trained again on the training and held-out
+    /// points together (this many) for `best_step` steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit_points: Option<usize>,
 }
 
-/// The kept model's NLLs in nats per point; `null` where not finite (JSON
+/// The NLLs in nats per point: of the kept model on the training points, and
+/// of the model selected at `best_step` on the held-out points (the same
+/// model unless it was refit on all points, whose held-out NLL would no
+/// longer be a held-out one); in nats per point; `null` where not finite (JSON
 /// has no infinity), which a reader accepts: such a model still loads.
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(deny_unknown_fields)]
@@ -267,6 +274,7 @@ mod fuzz {
             clip: 1.0,
             seed: 0,
             seconds: 0.0,
+            refit_points: None,
         };
         let ckpt = Checkpoint::new(&model, &store, training, TrainResult::new(0, 1.0, f64::NAN));
         ckpt.to_json(Path::new("x")).unwrap()

@@ -140,6 +140,13 @@ impl Observer for Watch {
             snapshots.offer(step, params);
         }
     }
+
+    fn on_refit_step(&mut self, step: usize, total: usize, train_nll: f64) {
+        self.progress.show(
+            step,
+            &format!("refit on all points, {step}/{total}: train NLL {train_nll:.4}"),
+        );
+    }
 }
 
 fn train<F: Float>(
@@ -176,13 +183,18 @@ fn train<F: Float>(
     watch.progress.finish();
     warn_about_outliers(&fitted, &split);
 
-    // The numbers we report, in f64 from the best parameters: the same
-    // computation `cli eval` does on the same data, so the two agree.
+    // The numbers we report, in f64: the same computation `cli eval` does
+    // on the same data, so the two agree. The held-out NLL is the selected
+    // model's: a refit model has trained on those points.
     let store64 = fitted.best.cast::<f64>();
     let result = TrainResult::new(
         fitted.best_step,
         evaluate::mean_nll(&model, &store64, &split.train.to_tensor()),
-        evaluate::mean_nll(&model, &store64, &split.heldout.to_tensor()),
+        evaluate::mean_nll(
+            &model,
+            &fitted.selected.cast::<f64>(),
+            &split.heldout.to_tensor(),
+        ),
     );
     let mut staging = Staging::new();
     let mut files = stage_run(
@@ -316,6 +328,7 @@ fn stage_run<F: Float>(
         clip: train_config.clip,
         seed: train_config.seed,
         seconds: fitted.seconds,
+        refit_points: fitted.refit.map(|r| r.points),
     };
     let checkpoint = Checkpoint::new(model, &fitted.best, training, result.clone());
     let path = args.out.join(RUN_FILES[0]);
@@ -353,6 +366,14 @@ fn print_summary<F: Float>(
         show_nll(result.heldout_nll),
         result.best_step
     )?;
+    if let Some(refit) = fitted.refit {
+        say!(
+            "  refit         on all {} points for {} steps: the model kept ({:.1} s)",
+            refit.points,
+            refit.steps,
+            refit.seconds
+        )?;
+    }
     if let Some(h) = split.entropy {
         say!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)")?;
     }

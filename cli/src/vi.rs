@@ -181,6 +181,7 @@ fn checkpoint(
         clip: config.clip,
         seed: config.seed,
         seconds: fitted.seconds,
+        refit_points: None,
     };
     let result = TrainResult {
         best_step: steps,

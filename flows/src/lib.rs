@@ -103,7 +103,7 @@ pub use conditioner::{ConditionerShape, Split};
 pub use config::{ConfigError, Direction, FlowConfig, FlowKind, Mixing, Precision};
 pub use coupling::{Coupling, CouplingKind, CouplingNets, NetShape};
 pub use energies::Energy;
-pub use fit::{fit, Fitted, MetricRow, Observer, Stop};
+pub use fit::{fit, Fitted, MetricRow, Observer, Refit, Stop};
 pub use flow::Flow;
 pub use layer::{Layer, Reversed, Sequential};
 pub use linear::InvertibleLinear;

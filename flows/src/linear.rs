@@ -27,6 +27,19 @@
 //! the LU-linear layer of Neural Spline Flows (Durkan et al. 2019: a fixed
 //! permutation followed by an LU map initialized at the identity).
 //!
+//! **Data-dependent initialization** (like ActNorm's, but for the whole
+//! covariance): before training, a map still at its start is set to whiten
+//! the data it receives. With y = x·P (the permuted inputs) and Σ̂ their
+//! sample covariance (Ledoit–Wolf shrunk where that is singular, as with
+//! fewer rows than columns), factor the precision Σ̂⁻¹ = L·D·Lᵀ and set W = P·L·D^½ (U = 0, log s = ½ log D):
+//! then Cov(x·W) = D^½·Lᵀ·Σ̂·L·D^½ = I. The first map of a flow whitens the
+//! data, every later one receives white data (couplings start at the
+//! identity) and stays the permutation it was given, so the untrained model
+//! *is* the full-covariance Gaussian fitted to the training data (maximum
+//! likelihood, as a baseline would fit it, wherever that exists): training
+//! and early stopping start from that Gaussian's score and can only keep a
+//! model the held-out data prefers to it.
+//!
 //! Glow starts from a random rotation instead. For image channels, which are
 //! interchangeable, that costs nothing; for coordinates it is a gamble: each
 //! coupling then conditions on a random mix of the coordinates, some mixes
@@ -38,6 +51,7 @@
 
 use crate::flow::Flow;
 use crate::linalg;
+use crate::stats::{covariance, shrunk_covariance};
 use autograd::{Float, ParamId, ParamStore, Tensor, Value};
 
 #[derive(Clone, Debug)]
@@ -142,6 +156,46 @@ impl InvertibleLinear {
     }
 }
 
+impl InvertibleLinear {
+    /// Whether L, U and log s still hold their initial values (a map loaded
+    /// from a checkpoint or already trained is never re-initialized).
+    fn is_at_start<F: Float>(&self, store: &ParamStore<F>) -> bool {
+        [self.lower, self.upper, self.log_s]
+            .iter()
+            .all(|&id| store.value(id).data().iter().all(|&v| v == F::ZERO))
+    }
+
+    /// The whitening start described in the module docs: W = P·L·D^½ with
+    /// L·D·Lᵀ the precision of the permuted inputs. Leaves the layer alone if
+    /// it is not at its start, has fewer than 2 inputs to learn from, or the
+    /// covariance cannot be factored.
+    fn whiten<F: Float>(&self, store: &mut ParamStore<F>, x: &Tensor<F>) {
+        let d = self.dim;
+        if x.rows() < 2 || !self.is_at_start(store) {
+            return;
+        }
+        let p = store.value(self.permutation).to_f64_vec();
+        // Cov(x·P) = Pᵀ·Σ·P, and its precision's L·D·Lᵀ.
+        let factor = |covariance: Vec<f64>| {
+            let permuted = linalg::matmul(
+                &linalg::transpose(&p, d),
+                &linalg::matmul(&covariance, &p, d),
+                d,
+            );
+            linalg::invert_spd(&permuted, d).and_then(|precision| linalg::ldl(&precision, d))
+        };
+        let Some((l, diag)) = factor(covariance(x)).or_else(|| factor(shrunk_covariance(x))) else {
+            return;
+        };
+        let log_s: Vec<f64> = diag.iter().map(|v| 0.5 * v.ln()).collect();
+        if log_s.iter().any(|v| !v.is_finite()) {
+            return;
+        }
+        *store.value_mut(self.lower) = Tensor::from_f64(&l, &[d, d]);
+        *store.value_mut(self.log_s) = Tensor::from_f64(&log_s, &[d]);
+    }
+}
+
 impl<F: Float> Flow<F> for InvertibleLinear {
     fn forward<V: Value<F>>(&self, store: &ParamStore<F>, x: &V) -> (V, V) {
         let w = self.weight(store, x);
@@ -151,6 +205,10 @@ impl<F: Float> Flow<F> for InvertibleLinear {
     fn inverse<V: Value<F>>(&self, store: &ParamStore<F>, z: &V) -> (V, V) {
         let w_inv = z.constant(&self.inverse_weight(store));
         (z.matmul(&w_inv), z.param(store, self.log_s).sum().neg())
+    }
+
+    fn initialize(&self, store: &mut ParamStore<F>, x: &Tensor<F>) {
+        self.whiten(store, x);
     }
 
     fn name(&self) -> String {

@@ -106,6 +106,11 @@ pub struct TrainConfig {
     /// held-out data and kept (θ̄ ← a·θ̄ + (1 − a)·θ after every step); 0
     /// judges and keeps the iterates themselves.
     pub averaging: f64,
+    /// After choosing the step on the held-out split, train again from the
+    /// same start on the training and held-out points together for that many
+    /// steps, and keep that model (see [`crate::fit`]). Off when the held-out
+    /// points must stay unseen (a test set of the user's own).
+    pub refit: bool,
     /// Seeds the run: `cli` draws the data, the split and the minibatches from
     /// one generator seeded with it (see [`TrainConfig::rng`]).
     pub seed: u64,
@@ -115,7 +120,8 @@ impl Default for TrainConfig {
     /// The defaults for data of unknown size (or a few thousand points):
     /// 2000 steps of Adam at a peak rate of 3e-3 with a cosine decay, batches
     /// of 512, gradient norm clipped to 10, the held-out NLL of the running
-    /// average of the parameters (decay 0.99) measured every 50 steps.
+    /// average of the parameters (decay 0.99) measured every 50 steps, then
+    /// a refit on all the points for the chosen number of steps.
     /// [`TrainConfig::for_data`] adapts this to the data's size.
     fn default() -> Self {
         TrainConfig {
@@ -127,6 +133,7 @@ impl Default for TrainConfig {
             eval_every: 50,
             weight_decay: 0.0,
             averaging: 0.99,
+            refit: true,
             seed: 0,
         }
     }

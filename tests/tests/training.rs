@@ -170,6 +170,7 @@ fn a_flow_learns_the_moons() {
         eval_every: 50,
         weight_decay: 0.0,
         averaging: 0.0,
+        refit: false,
         seed: 1,
     };
     let fitted = flows::fit(
@@ -249,10 +250,10 @@ fn fit_keeps_the_best_model_it_measured() {
         (fitted.best_step, fitted.best_heldout_nll),
         (best_step, best)
     );
-    let recomputed = flows::evaluate::mean_nll(&s.model, &fitted.best, &validation);
+    let recomputed = flows::evaluate::mean_nll(&s.model, &fitted.selected, &validation);
     assert_eq!(
         recomputed, best,
-        "the kept parameters are the measured ones"
+        "the selected parameters are the measured ones"
     );
 }
 
@@ -330,7 +331,7 @@ fn an_observer_sees_the_judged_parameters_without_changing_training() {
     let steps: Vec<usize> = kept.0.iter().map(|(s, _)| *s).collect();
     assert_eq!(steps, (0..=40).collect::<Vec<_>>());
     let seen = &kept.0[watched.best_step].1;
-    for ((_, a), (_, b)) in seen.iter().zip(watched.best.iter()) {
+    for ((_, a), (_, b)) in seen.iter().zip(watched.selected.iter()) {
         assert_eq!(a.value.data(), b.value.data(), "{}", a.name);
     }
 }
@@ -497,5 +498,76 @@ fn a_step_in_shares_sees_the_whole_batch_gradient() {
             worst < 1e-12,
             "{shares} shares: gradients differ by {worst}"
         );
+    }
+}
+
+/// With `refit`, `fit` trains again from the same start on the training and
+/// validation points together, for as many steps as the selected model took,
+/// and keeps that model: its standardization is fitted on all the points,
+/// and it is trained (far below its own start on them). Without `refit` the
+/// kept model is the selected one.
+#[test]
+fn a_refit_trains_on_all_points_for_the_selected_steps() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let train = moons(800, &mut rng);
+    let validation = moons(200, &mut rng);
+    let all = train.concat_rows(&validation);
+    let config = FlowConfig {
+        kind: FlowKind::Affine,
+        layers: 4,
+        hidden: 16,
+        ..FlowConfig::new(2)
+    };
+    for refit in [true, false] {
+        let training = TrainConfig {
+            budget: Budget::Steps(300),
+            batch: Batch::Points(200),
+            eval_every: 20,
+            refit,
+            ..TrainConfig::default()
+        };
+        let mut store = ParamStore::new();
+        let model = FlowModel::new(config.clone(), &mut store).unwrap();
+        let fitted = flows::fit(
+            &model,
+            &mut store,
+            &train,
+            &validation,
+            &training,
+            &mut rng,
+            &mut (),
+        )
+        .expect("moons have variance");
+        assert!(fitted.best_step > 0, "nothing was learned");
+        let nll = |store: &ParamStore<f32>| flows::evaluate::mean_nll(&model, store, &all);
+        let mean = |store: &ParamStore<f32>| store.value(model.standardize.mean).to_f64_vec();
+        let column_means = |x: &Tensor<f32>| flows::stats::column_moments(x).0;
+        if refit {
+            let done = fitted.refit.expect("a refit after a finished run");
+            assert_eq!((done.points, done.steps), (1000, fitted.best_step));
+            let mut start = ParamStore::new();
+            FlowModel::new(config.clone(), &mut start).unwrap();
+            model.fit_initialization(&mut start, &all).unwrap();
+            let (kept, untrained) = (nll(&fitted.best), nll(&start));
+            assert!(
+                kept < untrained - 0.3,
+                "refit {kept} vs its start {untrained}"
+            );
+            for (a, b) in mean(&fitted.best).iter().zip(column_means(&all)) {
+                assert!(
+                    (a - b).abs() < 1e-6,
+                    "standardized on all points: {a} vs {b}"
+                );
+            }
+        } else {
+            assert!(fitted.refit.is_none());
+            assert_eq!(nll(&fitted.best), nll(&fitted.selected));
+        }
+        for (a, b) in mean(&fitted.selected).iter().zip(column_means(&train)) {
+            assert!(
+                (a - b).abs() < 1e-6,
+                "selected on the training points: {a} vs {b}"
+            );
+        }
     }
 }
