@@ -2,12 +2,15 @@
 //! toy data set and seed it runs exactly `cli train --data NAME --seed S`
 //! (its run folder lands in `--out`), then scores the kept model on fresh
 //! points that played no part in training or model selection, and prints a
-//! table of the median held-out NLL against the true entropy.
+//! table of the median held-out NLL against the true entropy. It also draws
+//! `densities.png`: the learned density of each data set's seed-0 model.
 
 use crate::args::{Cli, Command, ReportArgs};
 use crate::checkpoint::Checkpoint;
 use crate::error::{fail, say, CliError, Result};
+use crate::figures::{density_grid, first_two};
 use crate::files::Staging;
+use crate::plot::{self, DensityPanel, Format};
 use crate::train;
 use autograd::Tensor;
 use clap::Parser;
@@ -25,6 +28,9 @@ fn default_points(toy: ToyData) -> usize {
         _ => 3000,
     }
 }
+
+/// Points per side of each panel's grid of log p.
+const GRID: usize = 160;
 
 /// One data set's results over the seeds.
 struct Row {
@@ -51,6 +57,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         fail!("--seeds and --test-points must be at least 1");
     }
     let mut rows = Vec::new();
+    let mut panels = Vec::new();
     for name in &args.data {
         let Some(toy) = ToyData::from_name(name) else {
             fail!(
@@ -67,7 +74,16 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             entropy: toy.entropy(),
         };
         for seed in 0..args.seeds {
-            let (nll, seconds) = one_run(args, toy, points, seed)?;
+            let (nll, seconds, grid) = one_run(args, toy, points, seed)?;
+            if let Some(grid) = grid {
+                let floor = row
+                    .entropy
+                    .map_or(String::new(), |h| format!(", floor {h:.3}"));
+                panels.push(DensityPanel {
+                    title: format!("{}: {nll:.3} nats{floor}", row.name),
+                    grid,
+                });
+            }
             row.nll.push(nll);
             row.seconds.push(seconds);
         }
@@ -76,12 +92,27 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let table = table(args, &rows);
     let mut staging = Staging::new();
     staging.bytes(&args.out.join("report.md"), table.as_bytes())?;
+    staging.by_path(&args.out.join("densities.png"), |tmp| {
+        plot::density_panels(
+            tmp,
+            Format::Png,
+            "Learned log-densities (seed 0; NLL on fresh points)",
+            &panels,
+        )
+        .map_err(|e| CliError::new(e.to_string()))
+    })?;
     staging.commit()?;
     say!("\n{table}")
 }
 
-/// `cli train` on `toy` with `seed`, then the kept model's NLL on fresh points.
-fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<(f64, f64)> {
+/// `cli train` on `toy` with `seed`, then the kept model's NLL on fresh
+/// points, the time taken, and (seed 0) log p on a grid over those points.
+fn one_run(
+    args: &ReportArgs,
+    toy: ToyData,
+    points: usize,
+    seed: u64,
+) -> Result<(f64, f64, Option<plot::Grid>)> {
     let out = args.out.join(format!("{}-seed{seed}", toy.name()));
     let (points_s, seed_s) = (points.to_string(), seed.to_string());
     let mut argv = vec![
@@ -119,7 +150,8 @@ fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<
         .copied()
         .collect();
     let fresh = Tensor::from_f64(&flat, &[args.test_points, 2]);
-    Ok((evaluate::mean_nll(&model, &store, &fresh), seconds))
+    let grid = (seed == 0).then(|| density_grid(&model, &store, &first_two(&fresh), GRID));
+    Ok((evaluate::mean_nll(&model, &store, &fresh), seconds, grid))
 }
 
 /// The results as a Markdown table.

@@ -20,6 +20,7 @@ mod canvas;
 mod clip;
 mod data_vs_samples;
 mod density;
+mod density_panels;
 mod error;
 mod font;
 mod gif_file;
@@ -40,6 +41,7 @@ mod tests;
 pub use self::animation::layer_flow;
 pub use self::data_vs_samples::data_vs_samples;
 pub use self::density::{density, density_titled};
+pub use self::density_panels::{density_panels, DensityPanel};
 pub use self::error::PlotError;
 
 pub use self::inverse_warp::inverse_warp;
