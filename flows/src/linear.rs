@@ -19,26 +19,24 @@
 //! **Initialization** at a permutation: L = I, U = 0, log s = 0 and sign = +1,
 //! so W = P and the layer starts as the fixed permutation it is given (the
 //! model gives the identity before its first coupling and the reversal before
-//! the others, see `model.rs`). A flow with LU mixing then starts as the same
-//! flow with those permutations between its couplings, whose couplings take
-//! turns as with alternating masks, and learns from there how much to rotate,
-//! shear and scale. Its first map is then a full linear map that starts at the
-//! identity, so the model can become any full-covariance Gaussian. This is
-//! the LU-linear layer of Neural Spline Flows (Durkan et al. 2019: a fixed
-//! permutation followed by an LU map initialized at the identity).
+//! the others, see `model.rs`): the couplings take turns as with alternating
+//! masks. This is the LU-linear layer of Neural Spline Flows (Durkan et al.
+//! 2019: a fixed permutation followed by an LU map initialized at the
+//! identity).
 //!
 //! **Data-dependent initialization** (like ActNorm's, but for the whole
 //! covariance): before training, a map still at its start is set to whiten
 //! the data it receives. With y = x·P (the permuted inputs) and Σ̂ their
 //! sample covariance (Ledoit–Wolf shrunk where that is singular, as with
-//! fewer rows than columns), factor the precision Σ̂⁻¹ = L·D·Lᵀ and set W = P·L·D^½ (U = 0, log s = ½ log D):
-//! then Cov(x·W) = D^½·Lᵀ·Σ̂·L·D^½ = I. The first map of a flow whitens the
-//! data, every later one receives white data (couplings start at the
-//! identity) and stays the permutation it was given, so the untrained model
-//! *is* the full-covariance Gaussian fitted to the training data (maximum
-//! likelihood, as a baseline would fit it, wherever that exists): training
-//! and early stopping start from that Gaussian's score and can only keep a
-//! model the held-out data prefers to it.
+//! fewer rows than columns), factor the precision Σ̂⁻¹ = L·D·Lᵀ and set
+//! W = P·L·D^½ (U = 0, log s = ½ log D): then Cov(x·W) = D^½·Lᵀ·Σ̂·L·D^½ = I.
+//! The first map of a flow whitens the data; every later one receives white
+//! data (the couplings start at the identity) and stays the permutation it
+//! was given. So the untrained model *is* the full-covariance Gaussian fitted
+//! to the training data (maximum likelihood, as a baseline would fit it,
+//! wherever that exists), training starts from that Gaussian's score, and
+//! early stopping keeps nothing the held-out data likes less; the maps then
+//! learn how much more to rotate, shear and scale.
 //!
 //! Glow starts from a random rotation instead. For image channels, which are
 //! interchangeable, that costs nothing; for coordinates it is a gamble: each

@@ -18,11 +18,11 @@
 //!   scores below it on fresh data (E[−log q] = H(p) + KL(p‖q)), up to the
 //!   held-out mean's sampling noise (standard error 0.02: −log q has a spread
 //!   of 0.88 nats over the points);
-//! - the model at initialization (the identity after the fitted
-//!   standardization: a Gaussian with the data's mean and spread) scores
-//!   1.996;
-//! - correct training reaches 0.446 with the seed used here, and between
-//!   0.370 and 0.599 (median 0.43) over seeds 1 to 24
+//! - the model at initialization (the first LU map whitens the standardized
+//!   data and every other layer is the identity: the full-covariance
+//!   Gaussian of the training data) scores 1.882;
+//! - correct training reaches 0.444 with the seed used here, and between
+//!   0.351 and 0.489 (median 0.40) over seeds 1 to 24
 //!   ([`correct_training_across_seeds`]).
 //!
 //! And broken training, measured by [`broken_training_misses_the_threshold`]
@@ -31,17 +31,18 @@
 //!
 //! | training | held-out NLL |
 //! |---|---|
-//! | correct (that loop, equal to [`Trainer`]'s result to 1e-4) | 0.446 |
-//! | gradient zeroed (nothing learned) | 1.996 |
-//! | every log-det of the flow dropped | 9.34 |
-//! | the flow's log-det with the wrong sign | 28.02 |
-//! | only the couplings' log-dets dropped | 0.441 |
+//! | correct (that loop, equal to [`Trainer`]'s result to 1e-4) | 0.444 |
+//! | gradient zeroed (nothing learned) | 1.882 |
+//! | every log-det of the flow dropped | 9.23 |
+//! | the flow's log-det with the wrong sign | 27.90 |
+//! | only the couplings' log-dets dropped | 0.874 |
 //!
-//! So 1.0 sits 0.4 above the worst correct run of 24 seeds and a factor 2 or
+//! So 1.0 sits 0.5 above the worst correct run of 24 seeds and a factor 2 or
 //! more below every gross failure. The last row is the limit of any NLL
 //! threshold: with the LU maps' log-dets still in the loss, dropping the
-//! couplings' costs nothing measurable on this seed, inside the seed-to-seed
-//! spread of correct runs. Such partial mistakes are caught exactly by the Jacobian checks of
+//! couplings' costs 0.43 nats on this seed, less than the margin the
+//! threshold needs over the seed-to-seed spread of correct runs. Such
+//! partial mistakes are caught exactly by the Jacobian checks of
 //! `flows.rs`, not here. The test also checks the floor: a held-out NLL below
 //! entropy − 0.05 would mean an unnormalized density, a log-det bug of its
 //! own.
