@@ -151,6 +151,9 @@ pub struct TrainArgs {
     #[arg(long, value_name = "A",
           help = with_default("Judge and keep the running average of the parameters, decay A per step (0: the parameters themselves)", train_default().averaging))]
     pub averaging: Option<f64>,
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          help = with_default("Noise regularization: Gaussian noise of S standard deviations of each column added to every minibatch, annealed with the learning rate; by default 0.4 × Silverman's bandwidth for the data's size and dimension (0: none)", format!("{:.3}", train_default().input_noise)))]
+    pub input_noise: Option<f64>,
     #[arg(long, value_name = "BOOL", action = ArgAction::Set,
           help = with_default("After choosing the best step on the held-out points, train again on all the points for that many steps and keep that model (true/false; never with --test, whose points stay unseen)", train_default().refit))]
     pub refit: Option<bool>,
@@ -219,10 +222,11 @@ impl TrainArgs {
         }
     }
 
-    /// The library's training settings for `n` training points, with every
+    /// The library's training settings for `n` training points of dimension
+    /// `dim`, with every
     /// flag that was given put over them.
-    pub fn train_config(&self, n: usize) -> TrainConfig {
-        let d = TrainConfig::for_data(n);
+    pub fn train_config(&self, dim: usize, n: usize) -> TrainConfig {
+        let d = TrainConfig::for_data(dim, n);
         let budget = match (self.epochs, self.steps) {
             (Some(e), _) => Budget::Epochs(e),
             (None, Some(s)) => Budget::Steps(s),
@@ -237,6 +241,7 @@ impl TrainArgs {
             eval_every: self.eval_every.unwrap_or(d.eval_every),
             weight_decay: self.weight_decay.unwrap_or(d.weight_decay),
             averaging: self.averaging.unwrap_or(d.averaging),
+            input_noise: self.input_noise.unwrap_or(d.input_noise),
             refit: self.test.is_none() && self.refit.unwrap_or(d.refit),
             seed: self.seed(),
         }

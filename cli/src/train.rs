@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
     // Settings that do not depend on the data are checked before reading it.
-    let before_data = args.train_config(0);
+    let before_data = args.train_config(2, 0);
     before_data.validate().map_err(flag_error)?;
     check_outputs(args)?;
     if let Some(threads) = args.threads {
@@ -42,7 +42,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let split = train_data::load(args, &mut rng)?;
     signals::check("while reading the data: nothing was written")?;
     let n = split.train.rows();
-    let train_config = args.train_config(n);
+    let train_config = args.train_config(split.train.dim, n);
     train_config.validate().map_err(flag_error)?;
     let flow_config = args.flow_config(split.train.dim, n);
     flow_config.validate().map_err(flag_error)?;

@@ -150,7 +150,7 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     let batch = config.batch.size(n);
     let steps = config.total_steps(n).map_err(|e| e.to_string())?;
     let mut trainer = trainer(config, steps);
-    let mut batches = Batches::new(n, batch);
+    let mut batches = Batches::new(n, batch, noise_scale(config, train));
     let start = Instant::now();
 
     let initial_each = evaluate::log_prob(model, store, heldout);
@@ -175,7 +175,11 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
             stop = Stop::Interrupted { at_step: step };
             break;
         }
-        let report = trainer.step(model, store, &batches.next(train, rng));
+        let report = trainer.step(
+            model,
+            store,
+            &batches.next(train, trainer.noise_factor(), rng),
+        );
         if let Some(avg) = averaged.as_mut() {
             average_into(avg, store, config.averaging);
         }
@@ -281,13 +285,18 @@ impl<F: Float> Refitting<'_, F> {
     ) -> Result<ParamStore<F>, RefitEnd> {
         let mut trainer = trainer(self.config, self.planned_steps);
         let n = self.all.rows();
-        let mut batches = Batches::new(n, self.config.batch.size(n));
+        let mut batches = Batches::new(
+            n,
+            self.config.batch.size(n),
+            noise_scale(self.config, self.all),
+        );
         let mut averaged = (self.config.averaging > 0.0).then(|| store.clone());
         for step in 1..=self.steps {
             if observer.should_stop() {
                 return Err(RefitEnd::Interrupted);
             }
-            let report = trainer.step(self.model, &mut store, &batches.next(self.all, rng));
+            let batch = batches.next(self.all, trainer.noise_factor(), rng);
+            let report = trainer.step(self.model, &mut store, &batch);
             if !report.nll.is_finite() || !report.grad_norm.is_finite() {
                 return Err(RefitEnd::Diverged);
             }
@@ -384,25 +393,43 @@ impl Judge {
     }
 }
 
+/// The standard deviation of the noise added to each column of a batch:
+/// [`TrainConfig::input_noise`] times the column's spread; `None` for none.
+fn noise_scale<F: Float>(config: &TrainConfig, train: &Tensor<F>) -> Option<Vec<f64>> {
+    (config.input_noise > 0.0).then(|| {
+        let (_, std) = crate::stats::column_moments(train);
+        std.iter().map(|s| s * config.input_noise).collect()
+    })
+}
+
 /// Minibatches without replacement: a shuffled order of the training points,
 /// cut into consecutive batches and reshuffled when too few points are left
-/// for a whole batch.
+/// for a whole batch; with Gaussian noise of `noise[j]` added to column j if
+/// asked for (noise regularization).
 struct Batches {
     order: Vec<usize>,
     cursor: usize,
     batch: usize,
+    noise: Option<Vec<f64>>,
 }
 
 impl Batches {
-    fn new(n: usize, batch: usize) -> Self {
+    fn new(n: usize, batch: usize, noise: Option<Vec<f64>>) -> Self {
         Batches {
             order: (0..n).collect(),
             cursor: n, // forces a shuffle before the first batch
             batch,
+            noise,
         }
     }
 
-    fn next<F: Float, R: Rng + ?Sized>(&mut self, train: &Tensor<F>, rng: &mut R) -> Tensor<F> {
+    /// The next batch, its noise (if any) scaled by `noise_factor`.
+    fn next<F: Float, R: Rng + ?Sized>(
+        &mut self,
+        train: &Tensor<F>,
+        noise_factor: f64,
+        rng: &mut R,
+    ) -> Tensor<F> {
         let n = self.order.len();
         if self.cursor + self.batch > n {
             self.order.shuffle(rng);
@@ -410,10 +437,18 @@ impl Batches {
         }
         let picked = &self.order[self.cursor..self.cursor + self.batch];
         self.cursor += self.batch;
-        if self.batch == n {
+        let mut batch = if self.batch == n {
             train.clone()
         } else {
             train.select_rows(picked)
+        };
+        if let Some(noise) = &self.noise {
+            let d = noise.len();
+            for (k, v) in batch.data_mut().iter_mut().enumerate() {
+                let z: f64 = rng.sample(rand_distr::StandardNormal);
+                *v += F::from_f64(noise_factor * noise[k % d] * z);
+            }
         }
+        batch
     }
 }

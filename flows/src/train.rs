@@ -52,6 +52,12 @@ impl StepReport {
 }
 
 impl<F: Float> Trainer<F> {
+    /// The learning rate of the next step relative to the peak: the input
+    /// noise of noise regularization is annealed with it.
+    pub fn noise_factor(&self) -> f64 {
+        self.schedule.lr(self.step) / self.schedule.lr_max
+    }
+
     pub fn new(schedule: CosineSchedule, max_grad_norm: f64) -> Self {
         Trainer {
             tape: Tape::new(),

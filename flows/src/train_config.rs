@@ -106,6 +106,10 @@ pub struct TrainConfig {
     /// held-out data and kept (θ̄ ← a·θ̄ + (1 − a)·θ after every step); 0
     /// judges and keeps the iterates themselves.
     pub averaging: f64,
+    /// Noise regularization: every minibatch gets Gaussian noise of this
+    /// many standard deviations of each column added, annealed to 0 with the
+    /// learning rate (0: none). See [`input_noise_for`].
+    pub input_noise: f64,
     /// After choosing the step on the held-out split, train again from the
     /// same start on the training and held-out points together for that many
     /// steps, and keep that model (see [`crate::fit`]). Off when the held-out
@@ -120,9 +124,10 @@ impl Default for TrainConfig {
     /// The defaults for data of unknown size (or a few thousand points):
     /// 2000 steps of Adam at a peak rate of 3e-3 with a cosine decay, batches
     /// of 512, gradient norm clipped to 10, the held-out NLL of the running
-    /// average of the parameters (decay 0.99) measured every 50 steps, then
-    /// a refit on all the points for the chosen number of steps.
-    /// [`TrainConfig::for_data`] adapts this to the data's size.
+    /// average of the parameters (decay 0.99) measured every 50 steps, input
+    /// noise for 3000 points in 2-D ([`input_noise_for`]), then a refit on
+    /// all the points for the chosen number of steps.
+    /// [`TrainConfig::for_data`] adapts this to the data's size and dimension.
     fn default() -> Self {
         TrainConfig {
             budget: Budget::Steps(2000),
@@ -133,19 +138,44 @@ impl Default for TrainConfig {
             eval_every: 50,
             weight_decay: 0.0,
             averaging: 0.99,
+            input_noise: input_noise_for(2, 3000),
             refit: true,
             seed: 0,
         }
     }
 }
 
+/// The input noise's share of Silverman's bandwidth.
+const NOISE_PER_BANDWIDTH: f64 = 0.4;
+
+/// The default input noise (in standard deviations of each column) for `n`
+/// training points in `dim` dimensions: [`NOISE_PER_BANDWIDTH`] times
+/// Silverman's rule-of-thumb bandwidth of a Gaussian kernel density estimate,
+///   h = (4/(d + 2))^(1/(d+4)) · n^(−1/(d+4)),
+/// the smoothing a KDE would need for that much data in that many dimensions
+/// (0.11 for 3000 points in 2-D, 0.28 for 112 rows in 13-D). A flow smooths
+/// by its own shape and needs less than a KDE, and the noise starts at this
+/// level and falls with the learning rate, so the held-out check picks the
+/// step — and with it the amount of smoothing — that generalizes best.
+/// Measured on moons, sine, wine and digits (see the REPORT): on 3000 2-D
+/// points it lowers the NLL on fresh points by about 0.01 nats, on a
+/// 140-row table by more than a nat.
+pub fn input_noise_for(dim: usize, n: usize) -> f64 {
+    let (d, n) = (dim.max(1) as f64, n.max(2) as f64);
+    NOISE_PER_BANDWIDTH * (4.0 / (d + 2.0)).powf(1.0 / (d + 4.0)) * n.powf(-1.0 / (d + 4.0))
+}
+
 impl TrainConfig {
     /// The defaults for `n` training points: longer training for more data
     /// (2000 steps up to 3000 points, 6000 at 20,000 and more, as
     /// [`crate::config::data_scale`] goes), and a held-out check every 10
-    /// steps below 1000 points, which overfit within a few hundred.
-    pub fn for_data(n: usize) -> Self {
-        let d = TrainConfig::default();
+    /// steps below 1000 points, which overfit within a few hundred; input
+    /// noise for `dim` dimensions and `n` points ([`input_noise_for`]).
+    pub fn for_data(dim: usize, n: usize) -> Self {
+        let d = TrainConfig {
+            input_noise: input_noise_for(dim, n),
+            ..TrainConfig::default()
+        };
         let steps = match d.budget {
             Budget::Steps(s) => {
                 s + (2.0 * s as f64 * crate::config::data_scale(n)).round() as usize
@@ -198,6 +228,13 @@ impl TrainConfig {
             return Err(ConfigError::new(
                 "weight_decay",
                 self.weight_decay,
+                "must be a number ≥ 0",
+            ));
+        }
+        if !(self.input_noise >= 0.0 && self.input_noise.is_finite()) {
+            return Err(ConfigError::new(
+                "input_noise",
+                self.input_noise,
                 "must be a number ≥ 0",
             ));
         }

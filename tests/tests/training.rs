@@ -171,6 +171,7 @@ fn a_flow_learns_the_moons() {
         eval_every: 50,
         weight_decay: 0.0,
         averaging: 0.0,
+        input_noise: 0.0,
         refit: false,
         seed: 1,
     };
