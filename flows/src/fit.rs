@@ -452,3 +452,30 @@ impl Batches {
         batch
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Noise of `noise[j]·factor` standard deviations lands on column j of
+    /// every batch; with factor 0 (the end of the schedule) the batch is the
+    /// data itself.
+    #[test]
+    fn batches_carry_the_scheduled_noise() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let data = Tensor::<f64>::zeros(&[20_000, 2]);
+        let mut batches = Batches::new(20_000, 20_000, Some(vec![0.5, 2.0]));
+        let batch = batches.next(&data, 0.5, &mut rng);
+        for (j, want) in [(0, 0.25), (1, 1.0)] {
+            let column: Vec<f64> = (0..batch.rows()).map(|r| batch.row(r)[j]).collect();
+            let sd = (column.iter().map(|v| v * v).sum::<f64>() / column.len() as f64).sqrt();
+            assert!(
+                (sd / want - 1.0).abs() < 0.03,
+                "column {j}: sd {sd}, want {want}"
+            );
+        }
+        let last = batches.next(&data, 0.0, &mut rng);
+        assert!(last.data().iter().all(|&v| v == 0.0));
+    }
+}

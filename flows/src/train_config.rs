@@ -283,3 +283,29 @@ impl TrainConfig {
         rand::SeedableRng::seed_from_u64(self.seed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In one dimension Silverman's rule is the textbook h = 1.06·σ·n^(−1/5);
+    /// the default noise is that times [`NOISE_PER_BANDWIDTH`], and it falls
+    /// with the number of points and grows with the dimension.
+    #[test]
+    fn input_noise_is_a_share_of_silvermans_bandwidth() {
+        for n in [100, 3000, 100_000] {
+            let textbook = 1.06 * (n as f64).powf(-0.2);
+            let h = input_noise_for(1, n) / NOISE_PER_BANDWIDTH;
+            assert!(
+                (h / textbook - 1.0).abs() < 0.002,
+                "n {n}: {h} vs {textbook}"
+            );
+        }
+        assert!(input_noise_for(2, 20_000) < input_noise_for(2, 3000));
+        assert!(input_noise_for(13, 112) > input_noise_for(2, 112));
+        assert_eq!(
+            TrainConfig::for_data(13, 112).input_noise,
+            input_noise_for(13, 112)
+        );
+    }
+}
