@@ -5,7 +5,7 @@ distribution, and deterministic train/test splits of sklearn's wine and digits.
 Usage
 -----
     python bench/data.py moons|checkerboard|sine N SEED OUT.csv
-    python bench/data.py wine|digits SEED OUTDIR
+    python bench/data.py wine|digits|iris|cancer|diabetes SEED OUTDIR
 
 Toy sets (2-D, header ``x1,x2``, raw coordinates as the Rust tool draws them):
 
@@ -71,7 +71,9 @@ def sine(n, seed):
 
 
 TOYS = {"moons": moons, "checkerboard": checkerboard, "sine": sine}
-TABULAR = {"wine": 140, "digits": 1400}
+# Training rows of each table (the rest is test): wine and digits as in the
+# first comparisons, the others 80 %.
+TABULAR = {"wine": 140, "digits": 1400, "iris": 120, "cancer": 455, "diabetes": 354}
 
 
 def load(path):
@@ -100,9 +102,16 @@ def write_csv(path, x):
 
 
 def load_tabular(name):
-    from sklearn.datasets import load_digits, load_wine
+    from sklearn import datasets
 
-    return (load_wine() if name == "wine" else load_digits()).data.astype(np.float64)
+    load = {
+        "wine": datasets.load_wine,
+        "digits": datasets.load_digits,
+        "iris": datasets.load_iris,
+        "cancer": datasets.load_breast_cancer,
+        "diabetes": datasets.load_diabetes,
+    }[name]
+    return load().data.astype(np.float64)
 
 
 def split_tabular(name, seed):
