@@ -28,7 +28,7 @@
 
 use crate::evaluate;
 use crate::model::FlowModel;
-use crate::train::Trainer;
+use crate::train::{StepReport, Trainer};
 use crate::train_config::TrainConfig;
 use autograd::{Float, ParamStore, Tensor};
 use rand::seq::SliceRandom;
@@ -149,8 +149,6 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     let n = train.rows();
     let batch = config.batch.size(n);
     let steps = config.total_steps(n).map_err(|e| e.to_string())?;
-    let mut trainer = trainer(config, steps);
-    let mut batches = Batches::new(n, batch, noise_scale(config, train));
     let start = Instant::now();
 
     let initial_each = evaluate::log_prob(model, store, heldout);
@@ -164,10 +162,8 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         seconds: 0.0,
     }];
     let mut best = (initial_score, initial, 0, store.clone());
-    // The running average of the parameters, if asked for: what is judged
-    // and kept then.
-    let mut averaged = (config.averaging > 0.0).then(|| store.clone());
-    observer.on_params(0, averaged.as_ref().unwrap_or(store));
+    let mut run = Steps::new(config, train, steps, store);
+    observer.on_params(0, run.judged(store));
     let mut latest_heldout = initial;
     let mut stop = Stop::Finished;
     for step in 1..=steps {
@@ -175,21 +171,13 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
             stop = Stop::Interrupted { at_step: step };
             break;
         }
-        let report = trainer.step(
-            model,
-            store,
-            &batches.next(train, trainer.noise_factor(), rng),
-        );
-        if let Some(avg) = averaged.as_mut() {
-            average_into(avg, store, config.averaging);
-        }
-        if !report.nll.is_finite() || !report.grad_norm.is_finite() {
+        let Some(report) = run.take(model, store, train, rng) else {
             stop = Stop::Diverged { at_step: step };
             break;
-        }
+        };
         let measure = step % config.eval_every == 0 || step == steps;
         let heldout_nll = measure.then(|| {
-            let judged = averaged.as_ref().unwrap_or(store);
+            let judged = run.judged(store);
             let (mean, score) = judge.score(&evaluate::log_prob(model, judged, heldout));
             if score < best.0 {
                 best = (score, mean, step, judged.clone());
@@ -205,25 +193,26 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         };
         metrics.push(row);
         observer.on_step(&row, steps, latest_heldout);
-        observer.on_params(step, averaged.as_ref().unwrap_or(store));
+        observer.on_params(step, run.judged(store));
     }
     let (_, best_heldout_nll, best_step, selected) = best;
     let mut refit = None;
-    let mut kept = selected.clone();
+    let mut kept = None;
     if let (Some(mut fresh), Stop::Finished) = (untrained, stop) {
         let refit_start = Instant::now();
         let all = train.concat_rows(heldout);
         model.fit_initialization(&mut fresh, &all)?;
-        let run = Refitting {
+        match refit_on(
             model,
-            all: &all,
+            fresh,
+            &all,
             config,
-            planned_steps: steps,
-            steps: best_step,
-        };
-        match run.run(fresh, rng, observer) {
+            (best_step, steps),
+            rng,
+            observer,
+        ) {
             Ok(store) => {
-                kept = store;
+                kept = Some(store);
                 refit = Some(Refit {
                     points: all.rows(),
                     steps: best_step,
@@ -237,7 +226,7 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         }
     }
     Ok(Fitted {
-        best: kept,
+        best: kept.unwrap_or_else(|| selected.clone()),
         selected,
         refit,
         best_step,
@@ -251,21 +240,62 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     })
 }
 
-/// Adam with `config`'s schedule over `steps`, clipping and weight decay.
-fn trainer<F: Float>(config: &TrainConfig, steps: usize) -> Trainer<F> {
-    let mut trainer = Trainer::new(config.lr_schedule(steps), config.clip);
-    trainer.adam.weight_decay = config.weight_decay;
-    trainer
+/// The machinery of a run of optimizer steps, shared by the selection run
+/// and the refit: Adam with `config`'s schedule, clipping and weight decay,
+/// the minibatches (with their input noise, annealed with the learning rate)
+/// and the running average of the parameters, if asked for — what is judged
+/// and kept then.
+struct Steps<F: Float> {
+    trainer: Trainer<F>,
+    batches: Batches,
+    averaged: Option<ParamStore<F>>,
+    averaging: f64,
 }
 
-/// Step 5 of [`fit`]: `steps` steps on `all` the points, with the learning
-/// rates of a run of `planned_steps`.
-struct Refitting<'a, F: Float> {
-    model: &'a FlowModel,
-    all: &'a Tensor<F>,
-    config: &'a TrainConfig,
-    planned_steps: usize,
-    steps: usize,
+impl<F: Float> Steps<F> {
+    /// A run on `data` whose schedule spans `planned_steps`, from `store`.
+    fn new(
+        config: &TrainConfig,
+        data: &Tensor<F>,
+        planned_steps: usize,
+        store: &ParamStore<F>,
+    ) -> Self {
+        let mut trainer = Trainer::new(config.lr_schedule(planned_steps), config.clip);
+        trainer.adam.weight_decay = config.weight_decay;
+        let n = data.rows();
+        Steps {
+            trainer,
+            batches: Batches::new(n, config.batch.size(n), noise_scale(config, data)),
+            averaged: (config.averaging > 0.0).then(|| store.clone()),
+            averaging: config.averaging,
+        }
+    }
+
+    /// One step on the next minibatch of `data`; `None` if its loss or
+    /// gradient was not finite (then nothing was applied).
+    fn take<R: Rng + ?Sized>(
+        &mut self,
+        model: &FlowModel,
+        store: &mut ParamStore<F>,
+        data: &Tensor<F>,
+        rng: &mut R,
+    ) -> Option<StepReport> {
+        let batch = self.batches.next(data, self.trainer.noise_factor(), rng);
+        let report = self.trainer.step(model, store, &batch);
+        if !report.nll.is_finite() || !report.grad_norm.is_finite() {
+            return None;
+        }
+        if let Some(avg) = self.averaged.as_mut() {
+            average_into(avg, store, self.averaging);
+        }
+        Some(report)
+    }
+
+    /// The parameters judged and kept: the running average, or the live
+    /// ones in `store`.
+    fn judged<'a>(&'a self, store: &'a ParamStore<F>) -> &'a ParamStore<F> {
+        self.averaged.as_ref().unwrap_or(store)
+    }
 }
 
 /// Why a refit gave no model.
@@ -274,39 +304,30 @@ enum RefitEnd {
     Diverged,
 }
 
-impl<F: Float> Refitting<'_, F> {
-    /// The parameters after the last step (their running average if
-    /// averaging is on, as in the selection run), from the initialized `store`.
-    fn run<R: Rng + ?Sized>(
-        &self,
-        mut store: ParamStore<F>,
-        rng: &mut R,
-        observer: &mut impl Observer,
-    ) -> Result<ParamStore<F>, RefitEnd> {
-        let mut trainer = trainer(self.config, self.planned_steps);
-        let n = self.all.rows();
-        let mut batches = Batches::new(
-            n,
-            self.config.batch.size(n),
-            noise_scale(self.config, self.all),
-        );
-        let mut averaged = (self.config.averaging > 0.0).then(|| store.clone());
-        for step in 1..=self.steps {
-            if observer.should_stop() {
-                return Err(RefitEnd::Interrupted);
-            }
-            let batch = batches.next(self.all, trainer.noise_factor(), rng);
-            let report = trainer.step(self.model, &mut store, &batch);
-            if !report.nll.is_finite() || !report.grad_norm.is_finite() {
-                return Err(RefitEnd::Diverged);
-            }
-            if let Some(avg) = averaged.as_mut() {
-                average_into(avg, &store, self.config.averaging);
-            }
-            observer.on_refit_step(step, self.steps, report.nll);
+/// Step 5 of [`fit`]: from the initialized `store`, `steps.0` steps on `all`
+/// the points with the learning rates of a run of `steps.1`; the parameters
+/// after the last one (their running average if averaging is on, as in the
+/// selection run).
+fn refit_on<F: Float, R: Rng + ?Sized>(
+    model: &FlowModel,
+    mut store: ParamStore<F>,
+    all: &Tensor<F>,
+    config: &TrainConfig,
+    (steps, planned_steps): (usize, usize),
+    rng: &mut R,
+    observer: &mut impl Observer,
+) -> Result<ParamStore<F>, RefitEnd> {
+    let mut run = Steps::new(config, all, planned_steps, &store);
+    for step in 1..=steps {
+        if observer.should_stop() {
+            return Err(RefitEnd::Interrupted);
         }
-        Ok(averaged.unwrap_or(store))
+        let report = run
+            .take(model, &mut store, all, rng)
+            .ok_or(RefitEnd::Diverged)?;
+        observer.on_refit_step(step, steps, report.nll);
     }
+    Ok(run.averaged.unwrap_or(store))
 }
 
 /// θ̄ ← a·θ̄ + (1 − a)·θ for every trainable entry (an exponential moving

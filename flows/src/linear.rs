@@ -152,9 +152,7 @@ impl InvertibleLinear {
         );
         Tensor::from_f64(&inverse, &[d, d])
     }
-}
 
-impl InvertibleLinear {
     /// Whether L, U and log s still hold their initial values (a map loaded
     /// from a checkpoint or already trained is never re-initialized).
     fn is_at_start<F: Float>(&self, store: &ParamStore<F>) -> bool {
@@ -185,10 +183,8 @@ impl InvertibleLinear {
         let Some((l, diag)) = factor(covariance(x)).or_else(|| factor(shrunk_covariance(x))) else {
             return;
         };
+        // `ldl` returns only positive, finite pivots: every log is finite.
         let log_s: Vec<f64> = diag.iter().map(|v| 0.5 * v.ln()).collect();
-        if log_s.iter().any(|v| !v.is_finite()) {
-            return;
-        }
         *store.value_mut(self.lower) = Tensor::from_f64(&l, &[d, d]);
         *store.value_mut(self.log_s) = Tensor::from_f64(&log_s, &[d]);
     }

@@ -27,32 +27,27 @@ pub fn column_moments<F: Float>(x: &Tensor<F>) -> (Vec<f64>, Vec<f64>) {
 /// The sample covariance S = (1/n)·Σₖ xₖxₖᵀ of `x` (`[n, d]`, n ≥ 1; xₖ the
 /// rows minus their mean), row-major d×d, in f64.
 pub fn covariance<F: Float>(x: &Tensor<F>) -> Vec<f64> {
-    covariance_and_centered(x).0
-}
-
-/// S and the centered rows it was computed from.
-fn covariance_and_centered<F: Float>(x: &Tensor<F>) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let (n, d) = (x.rows(), x.cols());
     let (mean, _) = column_moments(x);
-    let centered: Vec<Vec<f64>> = (0..n)
-        .map(|r| {
-            x.row(r)
-                .iter()
-                .zip(&mean)
-                .map(|(v, m)| v.to_f64() - m)
-                .collect()
-        })
-        .collect();
+    let d = x.cols();
     let mut s = vec![0.0; d * d];
-    for row in &centered {
+    let mut row = vec![0.0; d];
+    for r in 0..x.rows() {
+        centered_row(x, r, &mean, &mut row);
         for i in 0..d {
             for j in 0..d {
                 s[i * d + j] += row[i] * row[j];
             }
         }
     }
-    s.iter_mut().for_each(|v| *v /= n as f64);
-    (s, centered)
+    s.iter_mut().for_each(|v| *v /= x.rows() as f64);
+    s
+}
+
+/// Row `r` of `x` minus `mean`, in f64, into `out`.
+fn centered_row<F: Float>(x: &Tensor<F>, r: usize, mean: &[f64], out: &mut [f64]) {
+    for ((o, v), m) in out.iter_mut().zip(x.row(r)).zip(mean) {
+        *o = v.to_f64() - m;
+    }
 }
 
 /// The covariance of `x` (`[n, d]`, n ≥ 1) shrunk towards a multiple of the
@@ -65,15 +60,17 @@ fn covariance_and_centered<F: Float>(x: &Tensor<F>) -> (Vec<f64>, Vec<Vec<f64>>)
 /// ρ = 0). Row-major d×d, in f64.
 pub fn shrunk_covariance<F: Float>(x: &Tensor<F>) -> Vec<f64> {
     let (n, d) = (x.rows(), x.cols());
-    let (mut s, centered) = covariance_and_centered(x);
+    let mut s = covariance(x);
+    let (mean, _) = column_moments(x);
+    let mut row = vec![0.0; d];
     let m = (0..d).map(|i| s[i * d + i]).sum::<f64>() / d as f64;
     let delta2 = (0..d * d)
         .map(|k| (s[k] - if k / d == k % d { m } else { 0.0 }).powi(2))
         .sum::<f64>()
         / d as f64;
-    let beta2 = centered
-        .iter()
-        .map(|row| {
+    let beta2 = (0..n)
+        .map(|r| {
+            centered_row(x, r, &mean, &mut row);
             (0..d * d)
                 .map(|k| (row[k / d] * row[k % d] - s[k]).powi(2))
                 .sum::<f64>()
