@@ -36,6 +36,27 @@ impl Progress {
         }
     }
 
+    /// Start counting again from step 0 of a new run of `total` steps (the
+    /// refit after the selection run), so the position, the rate and the
+    /// ETA are the new run's.
+    pub fn restart(&mut self, new_total: usize) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.reset();
+                bar.set_length(new_total as u64);
+            }
+            Progress::Lines {
+                total,
+                every,
+                start,
+            } => {
+                *total = new_total;
+                *every = (new_total / 20).max(1);
+                *start = Instant::now();
+            }
+        }
+    }
+
     /// After step `done` (1-based): the batch NLL and the latest held-out NLL.
     pub fn update(&self, done: usize, train_nll: f64, heldout_nll: Option<f64>) {
         let heldout = heldout_nll
@@ -127,5 +148,33 @@ impl LateProgress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_counts_the_new_run() {
+        let mut progress = Progress::Lines {
+            total: 2000,
+            every: 100,
+            start: Instant::now() - Duration::from_secs(60),
+        };
+        progress.restart(1450);
+        let Progress::Lines {
+            total,
+            every,
+            start,
+        } = progress
+        else {
+            unreachable!("built as lines")
+        };
+        assert_eq!((total, every), (1450, 72));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the clock restarts"
+        );
     }
 }

@@ -142,9 +142,12 @@ impl Observer for Watch {
     }
 
     fn on_refit_step(&mut self, step: usize, total: usize, train_nll: f64) {
+        if step == 1 {
+            self.progress.restart(total);
+        }
         self.progress.show(
             step,
-            &format!("refit on all points, {step}/{total}: train NLL {train_nll:.4}"),
+            &format!("refit on all points: train NLL {train_nll:.4}"),
         );
     }
 }
