@@ -98,7 +98,7 @@ fn check_data_fits_f32(split: &Split) -> Result<()> {
     for (name, points) in [("training", &split.train), ("held-out", &split.heldout)] {
         if let Some(v) = points.data.iter().find(|v| v.abs() > f32::MAX as f64) {
             fail!(
-                "{}: the {name} value {v} overflows f32 (largest {:e}); train with --precision f64",
+                "{}: the {name} value {v:e} overflows f32 (largest {:e}); train with --precision f64",
                 split.source,
                 f32::MAX
             );
