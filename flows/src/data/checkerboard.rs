@@ -26,6 +26,18 @@ pub fn checkerboard<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The density of [`checkerboard`]: 1/32 on the eight black squares (side 2,
+/// lower-left corner (2i, 2j) with i + j even, inside [−4, 4)²), 0 elsewhere.
+pub fn checkerboard_density(x: [f64; 2]) -> f64 {
+    let inside = x.iter().all(|v| (-4.0..4.0).contains(v));
+    let (i, j) = ((x[0] / 2.0).floor() as i64, (x[1] / 2.0).floor() as i64);
+    if inside && (i + j).rem_euclid(2) == 0 {
+        1.0 / 32.0
+    } else {
+        0.0
+    }
+}
+
 /// Differential entropy of [`checkerboard`]: uniform on 8 squares of area 4,
 /// total area 32, so h = ln 32 nats.
 pub fn checkerboard_entropy() -> f64 {

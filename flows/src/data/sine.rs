@@ -27,6 +27,16 @@ pub fn sine<R: Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The density of [`sine`]: p(x) = (1/6) N(x₁; sin x₂, 0.1²) for
+/// −3 ≤ x₂ < 3, and 0 elsewhere.
+pub fn sine_density(x: [f64; 2]) -> f64 {
+    if !(-HALF_RANGE..HALF_RANGE).contains(&x[1]) {
+        return 0.0;
+    }
+    let r = (x[0] - x[1].sin()) / NOISE;
+    (-0.5 * r * r).exp() / (2.0 * HALF_RANGE * NOISE * (2.0 * PI).sqrt())
+}
+
 /// Differential entropy of [`sine`], in nats, by the chain rule
 /// h(x₁, x₂) = h(x₂) + h(x₁ | x₂):
 ///
@@ -64,12 +74,7 @@ mod tests {
     fn entropy_agrees_with_monte_carlo() {
         // −mean ln p over 20000 samples is normal around h with standard error
         // sd(ln p)/√n: outside 3 of those only with probability 0.3 %.
-        let ln_p = |x: [f64; 2]| {
-            let r = x[0] - x[1].sin();
-            -(2.0 * HALF_RANGE).ln()
-                - 0.5 * (2.0 * PI * NOISE * NOISE).ln()
-                - r * r / (2.0 * NOISE * NOISE)
-        };
+        let ln_p = |x: [f64; 2]| sine_density(x).ln();
         let mut rng = StdRng::seed_from_u64(32);
         let (h_mc, se) = monte_carlo_entropy(&sine(20_000, &mut rng), ln_p);
         let h = sine_entropy();
