@@ -69,6 +69,12 @@ fn train_default() -> TrainConfig {
     TrainConfig::default()
 }
 
+/// Input-noise levels as `--input-noise` takes them: `0.105,0.420`.
+pub fn noise_levels(levels: &[f64]) -> String {
+    let shown: Vec<String> = levels.iter().map(|s| format!("{s:.3}")).collect();
+    shown.join(",")
+}
+
 /// Flags of `train`. Every architecture and training flag is an `Option`:
 /// unset, the library's default applies (see [`TrainArgs::flow_config`]).
 #[derive(Args, Debug, Clone)]
@@ -151,9 +157,9 @@ pub struct TrainArgs {
     #[arg(long, value_name = "A",
           help = with_default("Judge and keep the running average of the parameters, decay A per step (0: the parameters themselves)", train_default().averaging))]
     pub averaging: Option<f64>,
-    #[arg(long, value_name = "S", allow_negative_numbers = true,
-          help = with_default("Noise regularization: Gaussian noise of S standard deviations of each column added to every minibatch, annealed with the learning rate; by default 0.4 × Silverman's bandwidth for the data's size and dimension, fading out from 3000 to 20,000 training points (0: none)", format!("{:.3}", train_default().input_noise)))]
-    pub input_noise: Option<f64>,
+    #[arg(long, value_name = "S[,S...]", allow_negative_numbers = true, value_delimiter = ',',
+          help = with_default("Noise regularization: Gaussian noise of S standard deviations of each column added to every minibatch, annealed with the learning rate; with several levels, one training run at each and the held-out points choose. By default 0.4 and 1.6 × Silverman's bandwidth for the data's size and dimension, fading out from 3000 to 20,000 training points (0: none)", noise_levels(&train_default().input_noise)))]
+    pub input_noise: Option<Vec<f64>>,
     #[arg(long, value_name = "BOOL", action = ArgAction::Set,
           help = with_default("After choosing the best step on the held-out points, train again on all the points for that many steps and keep that model (true/false; never with --test, whose points stay unseen)", train_default().refit))]
     pub refit: Option<bool>,
@@ -241,7 +247,7 @@ impl TrainArgs {
             eval_every: self.eval_every.unwrap_or(d.eval_every),
             weight_decay: self.weight_decay.unwrap_or(d.weight_decay),
             averaging: self.averaging.unwrap_or(d.averaging),
-            input_noise: self.input_noise.unwrap_or(d.input_noise),
+            input_noise: self.input_noise.clone().unwrap_or(d.input_noise),
             refit: self.test.is_none() && self.refit.unwrap_or(d.refit),
             seed: self.seed(),
         }

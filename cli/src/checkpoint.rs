@@ -87,6 +87,11 @@ pub struct TrainingRecord {
     /// points together (this many) for `best_step` steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refit_points: Option<usize>,
+    /// The input-noise level of the kept model's training (standard
+    /// deviations per column; the one the held-out points chose if several
+    /// were tried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_noise: Option<f64>,
 }
 
 /// The NLLs in nats per point: of the kept model on the training points, and
@@ -275,6 +280,7 @@ mod fuzz {
             seed: 0,
             seconds: 0.0,
             refit_points: None,
+            input_noise: None,
         };
         let ckpt = Checkpoint::new(&model, &store, training, TrainResult::new(0, 1.0, f64::NAN));
         ckpt.to_json(Path::new("x")).unwrap()

@@ -57,17 +57,6 @@ impl Progress {
         }
     }
 
-    /// After step `done` (1-based): the batch NLL and the latest held-out NLL.
-    pub fn update(&self, done: usize, train_nll: f64, heldout_nll: Option<f64>) {
-        let heldout = heldout_nll
-            .map(|h| format!("{h:.4}"))
-            .unwrap_or_else(|| "–".into());
-        self.show(
-            done,
-            &format!("train NLL {train_nll:.4}  held-out {heldout}"),
-        );
-    }
-
     /// After step `done` (1-based), with `message` saying how it goes.
     pub fn show(&self, done: usize, message: &str) {
         match self {

@@ -122,7 +122,13 @@ pub fn flag_error(e: ConfigError) -> CliError {
 /// snapshots of the model for `--animate`.
 struct Watch {
     progress: Progress,
-    snapshots: Option<Snapshots>,
+    /// The steps of a run, for the progress count.
+    steps: usize,
+    /// Which noise level is running, when there are several.
+    run_label: String,
+    /// `--animate`: one set of snapshots per selection run (the winner's is
+    /// drawn), or `None`.
+    snapshots: Option<(usize, Vec<Snapshots>)>,
 }
 
 impl Observer for Watch {
@@ -130,13 +136,34 @@ impl Observer for Watch {
         signals::interrupted()
     }
 
+    fn on_selection_run(&mut self, run: usize, runs: usize, noise: f64) {
+        if runs > 1 {
+            self.run_label = format!("noise {noise:.3} ({} of {runs}): ", run + 1);
+        }
+        if run > 0 {
+            self.progress.restart(self.steps);
+        }
+        if let Some((params, runs)) = &mut self.snapshots {
+            runs.push(Snapshots::new(self.steps, *params));
+        }
+    }
+
     fn on_step(&mut self, row: &MetricRow, _total: usize, latest_heldout: f64) {
-        self.progress
-            .update(row.step, row.train_nll, Some(latest_heldout));
+        self.progress.show(
+            row.step,
+            &format!(
+                "{}train NLL {:.4}  held-out {latest_heldout:.4}",
+                self.run_label, row.train_nll
+            ),
+        );
     }
 
     fn on_params<G: Float>(&mut self, step: usize, params: &ParamStore<G>) {
-        if let Some(snapshots) = &mut self.snapshots {
+        if let Some(snapshots) = self
+            .snapshots
+            .as_mut()
+            .and_then(|(_, runs)| runs.last_mut())
+        {
             snapshots.offer(step, params);
         }
     }
@@ -169,8 +196,10 @@ fn train<F: Float>(
     signals::check("while building the model: nothing was written")?;
     let mut watch = Watch {
         progress: Progress::new(steps),
+        steps,
+        run_label: String::new(),
         snapshots: (args.animate && split.train.dim == 2)
-            .then(|| Snapshots::new(steps, store.num_trainable())),
+            .then(|| (store.num_trainable(), Vec::new())),
     };
     let (train_t, heldout_t) = (split.train.to_tensor::<F>(), split.heldout.to_tensor::<F>());
     let fitted = flows::fit(
@@ -236,7 +265,16 @@ fn train<F: Float>(
             entropy: split.entropy,
             seed: train_config.seed,
         };
-        files.extend(animate(&mut staging, args, &run, watch.snapshots.as_ref())?);
+        let winner = fitted
+            .noise_trials
+            .iter()
+            .position(|&(level, _)| level == fitted.input_noise);
+        let snapshots = watch
+            .snapshots
+            .as_ref()
+            .zip(winner)
+            .and_then(|((_, runs), i)| runs.get(i));
+        files.extend(animate(&mut staging, args, &run, snapshots)?);
     }
     staging.commit()?;
     finish(args, &model, &fitted, &split, &result, &files)
@@ -332,6 +370,7 @@ fn stage_run<F: Float>(
         seed: train_config.seed,
         seconds: fitted.seconds,
         refit_points: fitted.refit.map(|r| r.points),
+        input_noise: Some(fitted.input_noise),
     };
     let checkpoint = Checkpoint::new(model, &fitted.best, training, result.clone());
     let path = args.out.join(RUN_FILES[0]);
@@ -343,6 +382,26 @@ fn stage_run<F: Float>(
         staging.bytes(&args.out.join(name), text.as_bytes())?;
     }
     Ok(RUN_FILES.map(String::from).to_vec())
+}
+
+/// The summary's line on the input noise: the level kept, and the held-out
+/// NLL of each level tried when there were several; `None` for no noise.
+fn noise_line<F>(fitted: &Fitted<F>) -> Option<String> {
+    let kept = fitted.input_noise;
+    match fitted.noise_trials.as_slice() {
+        [] | [(_, _)] if kept == 0.0 => None,
+        [] | [(_, _)] => Some(format!("{kept:.3} × each column's std")),
+        trials => {
+            let others: Vec<String> = trials
+                .iter()
+                .map(|(level, nll)| format!("{level:.3}: {}", show_nll(Some(*nll))))
+                .collect();
+            Some(format!(
+                "{kept:.3} × each column's std, chosen on the held-out points ({})",
+                others.join(", ")
+            ))
+        }
+    }
 }
 
 fn print_summary<F: Float>(
@@ -377,13 +436,16 @@ fn print_summary<F: Float>(
             refit.seconds
         )?;
     }
+    if let Some(noise) = noise_line(fitted) {
+        say!("  input noise   {noise}")?;
+    }
     if let Some(h) = split.entropy {
         say!("  entropy       {h:.4} nats/point  (of the true density: the lowest NLL possible on average)")?;
     }
     say!(
         "  time          {:.1} s  ({:.0} steps/s, batch {})",
         fitted.seconds,
-        done as f64 / fitted.seconds.max(1e-9),
+        fitted.steps_run as f64 / fitted.seconds.max(1e-9),
         fitted.batch
     )?;
     say!(

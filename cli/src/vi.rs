@@ -182,6 +182,7 @@ fn checkpoint(
         seed: config.seed,
         seconds: fitted.seconds,
         refit_points: None,
+        input_noise: None,
     };
     let result = TrainResult {
         best_step: steps,

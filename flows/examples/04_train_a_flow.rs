@@ -56,7 +56,7 @@ pub fn train_config() -> TrainConfig {
         batch: Batch::Points(256),
         // Plain maximum likelihood: no noise regularization, and the
         // held-out points stay held out (the numbers below are theirs).
-        input_noise: 0.0,
+        input_noise: vec![0.0],
         refit: false,
         ..TrainConfig::default()
     }

@@ -57,7 +57,7 @@ fn train() -> (FlowModel, ParamStore<f32>, Tensor<f32>) {
         batch: Batch::Points(256),
         // Plain maximum likelihood: no noise regularization, and the
         // held-out points stay held out (the numbers below are theirs).
-        input_noise: 0.0,
+        input_noise: vec![0.0],
         refit: false,
         ..TrainConfig::default()
     };

@@ -13,7 +13,12 @@
 //!    the untrained model, whose tails are widest, the best;
 //! 4. stop after the budget, when the loss or its gradient stops being finite
 //!    (the parameters of that step are not applied), or when the
-//!    [`Observer`] asks to (Ctrl-C, say);
+//!    [`Observer`] asks to (Ctrl-C, say). Steps 2–4 are one selection run at
+//!    one level of input noise; with several levels
+//!    ([`TrainConfig::noise_levels`]) each gets its own run from the same
+//!    initialized model, and the run whose best model scores lowest on the
+//!    held-out points wins: the held-out split picks the amount of smoothing,
+//!    as cross-validation picks a kernel density estimate's bandwidth;
 //! 5. if [`TrainConfig::refit`] is on and the budget was used: start again
 //!    from the same initial parameters, fit the initialization on the
 //!    training and held-out points together, and take as many steps on all of
@@ -21,7 +26,7 @@
 //!    learning rates), and keep that model. The held-out split has done its
 //!    job — choosing when to stop — and its points are then worth more as
 //!    training data: a fifth more data is a better density (and, for a small
-//!    table, a better covariance).
+//!    table, a better covariance). The refit uses the winning noise level.
 //!
 //! The result is the best parameters, not the last: on small data the last
 //! step has usually begun to overfit.
@@ -78,6 +83,12 @@ pub trait Observer {
     /// as it is learned); a shared reference cannot change the training.
     fn on_params<F: Float>(&mut self, _step: usize, _params: &ParamStore<F>) {}
 
+    /// Called before each selection run, `run` of `runs` (one per level of
+    /// [`TrainConfig::noise_levels`]), with its input-noise level; the steps
+    /// of every run are reported through [`Observer::on_step`] and
+    /// [`Observer::on_params`], counted from 1 in each.
+    fn on_selection_run(&mut self, _run: usize, _runs: usize, _noise: f64) {}
+
     /// Called after each step of the refit on all points (see [`fit`]) with
     /// its minibatch NLL.
     fn on_refit_step(&mut self, _step: usize, _total_steps: usize, _train_nll: f64) {}
@@ -107,6 +118,12 @@ pub struct Fitted<F> {
     pub best_step: usize,
     /// The held-out NLL of `selected` (all held-out points), in precision `F`.
     pub best_heldout_nll: f64,
+    /// The input-noise level of the selection run that gave `selected` (and
+    /// of the refit).
+    pub input_noise: f64,
+    /// Every level tried ([`TrainConfig::noise_levels`]) with the best
+    /// held-out NLL of its run, in the order run.
+    pub noise_trials: Vec<(f64, f64)>,
     /// Set if the kept model was trained again on all the points.
     pub refit: Option<Refit>,
     /// Held-out rows left out of model selection, with their NLL under the
@@ -119,6 +136,8 @@ pub struct Fitted<F> {
     pub planned_steps: usize,
     /// Points per step.
     pub batch: usize,
+    /// Optimizer steps taken in all: every selection run's and the refit's.
+    pub steps_run: usize,
     /// Wall time of the training loop (and the refit).
     pub seconds: f64,
 }
@@ -131,9 +150,9 @@ impl<F> Fitted<F> {
 }
 
 /// Trains `model` (parameters in `store`) on `train`, selecting on `heldout`.
-/// `store` ends at the last step's parameters; the best ones are returned.
-/// Errors are about the data or the settings (a constant column, an invalid
-/// config) and come before any step is taken.
+/// `store` ends at the last step's parameters of the last selection run; the
+/// best ones are returned. Errors are about the data or the settings (a
+/// constant column, an invalid config) and come before any step is taken.
 pub fn fit<F: Float, R: Rng + ?Sized>(
     model: &FlowModel,
     store: &mut ParamStore<F>,
@@ -154,48 +173,59 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
     let initial_each = evaluate::log_prob(model, store, heldout);
     let outliers = outliers(&initial_each);
     let judge = Judge::new(heldout.rows(), &outliers);
-    let (initial, initial_score) = judge.score(&initial_each);
-    let mut metrics = vec![MetricRow {
-        step: 0,
+    let initial = Initial {
+        store: store.clone(),
         train_nll: evaluate::mean_nll(model, store, train),
-        heldout_nll: Some(initial),
-        seconds: 0.0,
-    }];
-    let mut best = (initial_score, initial, 0, store.clone());
-    let mut run = Steps::new(config, train, steps, store);
-    observer.on_params(0, run.judged(store));
-    let mut latest_heldout = initial;
-    let mut stop = Stop::Finished;
-    for step in 1..=steps {
-        if observer.should_stop() {
-            stop = Stop::Interrupted { at_step: step };
+        heldout: judge.score(&initial_each),
+    };
+    let levels = config.noise_levels();
+    let mut trials = Vec::with_capacity(levels.len());
+    let mut winner: Option<(f64, Selection<F>)> = None;
+    let mut interrupted = None;
+    let mut steps_run = 0;
+    for (i, &noise) in levels.iter().enumerate() {
+        if i > 0 {
+            *store = initial.store.clone();
+        }
+        observer.on_selection_run(i, levels.len(), noise);
+        let run = Selection::run(
+            model,
+            store,
+            (train, heldout),
+            &judge,
+            &initial,
+            config,
+            (noise, steps),
+            start,
+            rng,
+            observer,
+        );
+        trials.push((noise, run.best_heldout_nll));
+        steps_run += run.metrics.len() - 1;
+        if let Stop::Interrupted { .. } = run.stop {
+            interrupted = Some(run.stop);
+        }
+        if winner
+            .as_ref()
+            .is_none_or(|(_, w)| run.best_score < w.best_score)
+        {
+            winner = Some((noise, run));
+        }
+        if interrupted.is_some() {
+            // Ctrl-C ends the whole fit; the best model so far is kept.
             break;
         }
-        let Some(report) = run.take(model, store, train, rng) else {
-            stop = Stop::Diverged { at_step: step };
-            break;
-        };
-        let measure = step % config.eval_every == 0 || step == steps;
-        let heldout_nll = measure.then(|| {
-            let judged = run.judged(store);
-            let (mean, score) = judge.score(&evaluate::log_prob(model, judged, heldout));
-            if score < best.0 {
-                best = (score, mean, step, judged.clone());
-            }
-            mean
-        });
-        latest_heldout = heldout_nll.unwrap_or(latest_heldout);
-        let row = MetricRow {
-            step,
-            train_nll: report.nll,
-            heldout_nll,
-            seconds: start.elapsed().as_secs_f64(),
-        };
-        metrics.push(row);
-        observer.on_step(&row, steps, latest_heldout);
-        observer.on_params(step, run.judged(store));
     }
-    let (_, best_heldout_nll, best_step, selected) = best;
+    let (input_noise, selection) = winner.expect("at least one noise level");
+    let Selection {
+        best_heldout_nll,
+        best_step,
+        selected,
+        metrics,
+        stop,
+        ..
+    } = selection;
+    let mut stop = interrupted.unwrap_or(stop);
     let mut refit = None;
     let mut kept = None;
     if let (Some(mut fresh), Stop::Finished) = (untrained, stop) {
@@ -207,12 +237,13 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
             fresh,
             &all,
             config,
-            (best_step, steps),
+            (input_noise, best_step, steps),
             rng,
             observer,
         ) {
             Ok(store) => {
                 kept = Some(store);
+                steps_run += best_step;
                 refit = Some(Refit {
                     points: all.rows(),
                     steps: best_step,
@@ -231,13 +262,105 @@ pub fn fit<F: Float, R: Rng + ?Sized>(
         refit,
         best_step,
         best_heldout_nll,
+        input_noise,
+        noise_trials: trials,
         outliers: outliers.iter().map(|&i| (i, -initial_each[i])).collect(),
         metrics,
         stop,
         planned_steps: steps,
         batch,
+        steps_run,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The initialized model every selection run starts from, and its scores.
+struct Initial<F: Float> {
+    store: ParamStore<F>,
+    train_nll: f64,
+    /// (mean held-out NLL, selection score), as [`Judge::score`] gives them.
+    heldout: (f64, f64),
+}
+
+/// One selection run (steps 2–4 of [`fit`]) at one input-noise level.
+struct Selection<F: Float> {
+    /// The lowest selection score seen, and that model's held-out NLL, step
+    /// and parameters.
+    best_score: f64,
+    best_heldout_nll: f64,
+    best_step: usize,
+    selected: ParamStore<F>,
+    metrics: Vec<MetricRow>,
+    stop: Stop,
+}
+
+impl<F: Float> Selection<F> {
+    /// From `initial` (already in `store`), `steps` steps on `train` with
+    /// input noise `noise`, judged on `heldout` every `eval_every` steps.
+    #[allow(clippy::too_many_arguments)]
+    fn run<R: Rng + ?Sized>(
+        model: &FlowModel,
+        store: &mut ParamStore<F>,
+        (train, heldout): (&Tensor<F>, &Tensor<F>),
+        judge: &Judge,
+        initial: &Initial<F>,
+        config: &TrainConfig,
+        (noise, steps): (f64, usize),
+        start: Instant,
+        rng: &mut R,
+        observer: &mut impl Observer,
+    ) -> Self {
+        let (initial_nll, initial_score) = initial.heldout;
+        let mut metrics = vec![MetricRow {
+            step: 0,
+            train_nll: initial.train_nll,
+            heldout_nll: Some(initial_nll),
+            seconds: start.elapsed().as_secs_f64(),
+        }];
+        let mut best = (initial_score, initial_nll, 0, initial.store.clone());
+        let mut run = Steps::new(config, train, steps, store, noise);
+        observer.on_params(0, run.judged(store));
+        let mut latest_heldout = initial_nll;
+        let mut stop = Stop::Finished;
+        for step in 1..=steps {
+            if observer.should_stop() {
+                stop = Stop::Interrupted { at_step: step };
+                break;
+            }
+            let Some(report) = run.take(model, store, train, rng) else {
+                stop = Stop::Diverged { at_step: step };
+                break;
+            };
+            let measure = step % config.eval_every == 0 || step == steps;
+            let heldout_nll = measure.then(|| {
+                let judged = run.judged(store);
+                let (mean, score) = judge.score(&evaluate::log_prob(model, judged, heldout));
+                if score < best.0 {
+                    best = (score, mean, step, judged.clone());
+                }
+                mean
+            });
+            latest_heldout = heldout_nll.unwrap_or(latest_heldout);
+            let row = MetricRow {
+                step,
+                train_nll: report.nll,
+                heldout_nll,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            metrics.push(row);
+            observer.on_step(&row, steps, latest_heldout);
+            observer.on_params(step, run.judged(store));
+        }
+        let (best_score, best_heldout_nll, best_step, selected) = best;
+        Selection {
+            best_score,
+            best_heldout_nll,
+            best_step,
+            selected,
+            metrics,
+            stop,
+        }
+    }
 }
 
 /// The machinery of a run of optimizer steps, shared by the selection run
@@ -253,19 +376,21 @@ struct Steps<F: Float> {
 }
 
 impl<F: Float> Steps<F> {
-    /// A run on `data` whose schedule spans `planned_steps`, from `store`.
+    /// A run on `data` whose schedule spans `planned_steps`, from `store`,
+    /// with input noise `noise` (standard deviations of each column).
     fn new(
         config: &TrainConfig,
         data: &Tensor<F>,
         planned_steps: usize,
         store: &ParamStore<F>,
+        noise: f64,
     ) -> Self {
         let mut trainer = Trainer::new(config.lr_schedule(planned_steps), config.clip);
         trainer.adam.weight_decay = config.weight_decay;
         let n = data.rows();
         Steps {
             trainer,
-            batches: Batches::new(n, config.batch.size(n), noise_scale(config, data)),
+            batches: Batches::new(n, config.batch.size(n), noise_scale(noise, data)),
             averaged: (config.averaging > 0.0).then(|| store.clone()),
             averaging: config.averaging,
         }
@@ -304,8 +429,9 @@ enum RefitEnd {
     Diverged,
 }
 
-/// Step 5 of [`fit`]: from the initialized `store`, `steps.0` steps on `all`
-/// the points with the learning rates of a run of `steps.1`; the parameters
+/// Step 5 of [`fit`]: from the initialized `store`, `steps` steps on `all`
+/// the points with input noise `noise` and the learning rates of a run of
+/// `planned_steps`; the parameters
 /// after the last one (their running average if averaging is on, as in the
 /// selection run).
 fn refit_on<F: Float, R: Rng + ?Sized>(
@@ -313,11 +439,11 @@ fn refit_on<F: Float, R: Rng + ?Sized>(
     mut store: ParamStore<F>,
     all: &Tensor<F>,
     config: &TrainConfig,
-    (steps, planned_steps): (usize, usize),
+    (noise, steps, planned_steps): (f64, usize, usize),
     rng: &mut R,
     observer: &mut impl Observer,
 ) -> Result<ParamStore<F>, RefitEnd> {
-    let mut run = Steps::new(config, all, planned_steps, &store);
+    let mut run = Steps::new(config, all, planned_steps, &store, noise);
     for step in 1..=steps {
         if observer.should_stop() {
             return Err(RefitEnd::Interrupted);
@@ -415,11 +541,11 @@ impl Judge {
 }
 
 /// The standard deviation of the noise added to each column of a batch:
-/// [`TrainConfig::input_noise`] times the column's spread; `None` for none.
-fn noise_scale<F: Float>(config: &TrainConfig, train: &Tensor<F>) -> Option<Vec<f64>> {
-    (config.input_noise > 0.0).then(|| {
+/// `noise` times the column's spread; `None` for none.
+fn noise_scale<F: Float>(noise: f64, train: &Tensor<F>) -> Option<Vec<f64>> {
+    (noise > 0.0).then(|| {
         let (_, std) = crate::stats::column_moments(train);
-        std.iter().map(|s| s * config.input_noise).collect()
+        std.iter().map(|s| s * noise).collect()
     })
 }
 

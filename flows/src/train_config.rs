@@ -108,8 +108,10 @@ pub struct TrainConfig {
     pub averaging: f64,
     /// Noise regularization: every minibatch gets Gaussian noise of this
     /// many standard deviations of each column added, annealed to 0 with the
-    /// learning rate (0: none). See [`input_noise_for`].
-    pub input_noise: f64,
+    /// learning rate (0: none). With several levels, [`crate::fit`] trains
+    /// once at each and keeps the one the held-out points prefer. See
+    /// [`input_noise_for`].
+    pub input_noise: Vec<f64>,
     /// After choosing the step on the held-out split, train again from the
     /// same start on the training and held-out points together for that many
     /// steps, and keep that model (see [`crate::fit`]). Off when the held-out
@@ -124,8 +126,8 @@ impl Default for TrainConfig {
     /// The defaults for data of unknown size (or a few thousand points):
     /// 2000 steps of Adam at a peak rate of 3e-3 with a cosine decay, batches
     /// of 512, gradient norm clipped to 10, the held-out NLL of the running
-    /// average of the parameters (decay 0.99) measured every 50 steps, input
-    /// noise for 3000 points in 2-D ([`input_noise_for`]), then a refit on
+    /// average of the parameters (decay 0.99) measured every 50 steps, the
+    /// input-noise levels for 3000 points in 2-D ([`input_noise_for`]), then a refit on
     /// all the points for the chosen number of steps.
     /// [`TrainConfig::for_data`] adapts this to the data's size and dimension.
     fn default() -> Self {
@@ -145,28 +147,46 @@ impl Default for TrainConfig {
     }
 }
 
-/// The input noise's share of Silverman's bandwidth.
-const NOISE_PER_BANDWIDTH: f64 = 0.4;
+/// The input-noise levels tried, as shares of Silverman's bandwidth.
+const NOISE_PER_BANDWIDTH: [f64; 2] = [0.4, 1.6];
 
-/// The default input noise (in standard deviations of each column) for `n`
-/// training points in `dim` dimensions: [`NOISE_PER_BANDWIDTH`] times
+/// The default input-noise levels (in standard deviations of each column)
+/// for `n` training points in `dim` dimensions: 0.4 and 1.6 times
 /// Silverman's rule-of-thumb bandwidth of a Gaussian kernel density estimate,
 ///   h = (4/(d + 2))^(1/(d+4)) · n^(−1/(d+4)),
-/// the smoothing a KDE would need for that much data in that many dimensions
-/// (0.11 for 2400 points in 2-D, 0.28 for 112 rows in 13-D). A flow smooths
-/// by its own shape and needs less than a KDE, and the noise starts at this
-/// level and falls with the learning rate, so the held-out check picks the
-/// step — and with it the amount of smoothing — that generalizes best.
+/// the smoothing a KDE would need for that much Gaussian data in that many
+/// dimensions (h = 0.26 for 2400 points in 2-D, 0.70 for 112 rows in 13-D).
+/// Thin curves and sharp edges (the 2-D toys) want less than a Gaussian
+/// would, a few hundred rows of a table more; [`crate::fit`] trains at both
+/// levels and the held-out points choose. Each run's noise falls with the
+/// learning rate, so the held-out check also picks the step — and with it
+/// the final amount of smoothing.
 ///
 /// From 3000 points on it fades out as [`crate::config::data_scale`] goes
 /// (none at 20,000): the model grows with the data, a large data set trains
 /// it to its last step without overfitting, and noise then only blurs what
 /// the data shows sharply (the checkerboard's edges). Measured on moons,
 /// sine, checkerboard, wine and digits: see the REPORT, §4.
-pub fn input_noise_for(dim: usize, n: usize) -> f64 {
+pub fn input_noise_for(dim: usize, n: usize) -> Vec<f64> {
     let (d, points) = (dim.max(1) as f64, n.max(2) as f64);
     let bandwidth = (4.0 / (d + 2.0)).powf(1.0 / (d + 4.0)) * points.powf(-1.0 / (d + 4.0));
-    NOISE_PER_BANDWIDTH * bandwidth * (1.0 - crate::config::data_scale(n))
+    let fade = 1.0 - crate::config::data_scale(n);
+    let levels: Vec<f64> = NOISE_PER_BANDWIDTH
+        .iter()
+        .map(|share| share * bandwidth * fade)
+        .collect();
+    distinct(&levels)
+}
+
+/// `levels` without repeats, in their order (the faded-out levels are all 0).
+fn distinct(levels: &[f64]) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::with_capacity(levels.len());
+    for &level in levels {
+        if !out.contains(&level) {
+            out.push(level);
+        }
+    }
+    out
 }
 
 impl TrainConfig {
@@ -196,6 +216,11 @@ impl TrainConfig {
             eval_every: if n < 1000 { 10 } else { d.eval_every },
             ..d
         }
+    }
+
+    /// The input-noise levels to run, each once, in order.
+    pub fn noise_levels(&self) -> Vec<f64> {
+        distinct(&self.input_noise)
     }
 
     /// Refuses what no training could use.
@@ -235,12 +260,19 @@ impl TrainConfig {
                 "must be a number ≥ 0",
             ));
         }
-        if !(self.input_noise >= 0.0 && self.input_noise.is_finite()) {
+        if self.input_noise.is_empty() {
             return Err(ConfigError::new(
                 "input_noise",
-                self.input_noise,
-                "must be a number ≥ 0",
+                "(none)",
+                "give at least one level (0: no noise)",
             ));
+        }
+        if let Some(&bad) = self
+            .input_noise
+            .iter()
+            .find(|s| !(**s >= 0.0 && s.is_finite()))
+        {
+            return Err(ConfigError::new("input_noise", bad, "must be a number ≥ 0"));
         }
         if !(0.0..1.0).contains(&self.averaging) {
             return Err(ConfigError::new(
@@ -293,26 +325,45 @@ mod tests {
     use super::*;
 
     /// In one dimension Silverman's rule is the textbook h = 1.06·σ·n^(−1/5);
-    /// the default noise is that times [`NOISE_PER_BANDWIDTH`] up to 3000
-    /// points, and it falls with the number of points (to none at 20,000)
-    /// and grows with the dimension.
+    /// the default levels are 0.4 h and 1.6 h up to 3000 points, and they
+    /// fall with the number of points (to the single level 0 at 20,000) and
+    /// grow with the dimension.
     #[test]
-    fn input_noise_is_a_share_of_silvermans_bandwidth() {
+    fn input_noise_levels_are_shares_of_silvermans_bandwidth() {
         for n in [10, 100, 3000] {
             let textbook = 1.06 * (n as f64).powf(-0.2);
-            let h = input_noise_for(1, n) / NOISE_PER_BANDWIDTH;
-            assert!(
-                (h / textbook - 1.0).abs() < 0.002,
-                "n {n}: {h} vs {textbook}"
-            );
+            let levels = input_noise_for(1, n);
+            assert_eq!(levels.len(), 2, "{levels:?}");
+            for (level, share) in levels.iter().zip([0.4, 1.6]) {
+                let h = level / share;
+                assert!(
+                    (h / textbook - 1.0).abs() < 0.002,
+                    "n {n}: {h} vs {textbook}"
+                );
+            }
         }
-        assert!(input_noise_for(2, 8000) < input_noise_for(2, 3000));
-        assert!(input_noise_for(2, 8000) > 0.0);
-        assert_eq!(input_noise_for(2, 20_000), 0.0);
-        assert!(input_noise_for(13, 112) > input_noise_for(2, 112));
+        let low = |d, n| input_noise_for(d, n)[0];
+        assert!(low(2, 8000) < low(2, 3000));
+        assert!(low(2, 8000) > 0.0);
+        assert_eq!(input_noise_for(2, 20_000), vec![0.0]);
+        assert!(low(13, 112) > low(2, 112));
         assert_eq!(
             TrainConfig::for_data(13, 112).input_noise,
             input_noise_for(13, 112)
         );
+    }
+
+    #[test]
+    fn noise_levels_run_once_each_and_must_be_numbers() {
+        let config = |input_noise: Vec<f64>| TrainConfig {
+            input_noise,
+            ..TrainConfig::default()
+        };
+        assert_eq!(config(vec![0.1, 0.4, 0.1]).noise_levels(), vec![0.1, 0.4]);
+        for bad in [vec![], vec![0.1, -0.2], vec![f64::NAN]] {
+            let err = config(bad.clone()).validate().unwrap_err();
+            assert_eq!(err.field, "input_noise", "{bad:?}");
+        }
+        assert!(config(vec![0.0]).validate().is_ok());
     }
 }

@@ -171,7 +171,7 @@ fn a_flow_learns_the_moons() {
         eval_every: 50,
         weight_decay: 0.0,
         averaging: 0.0,
-        input_noise: 0.0,
+        input_noise: vec![0.0],
         refit: false,
         seed: 1,
     };
@@ -303,9 +303,11 @@ fn an_observer_sees_the_judged_parameters_without_changing_training() {
             self.0.push((step, params.cast::<f32>()));
         }
     }
+    // One noise level: one selection run, whose steps are 0..=40.
     let config = TrainConfig {
         budget: Budget::Steps(40),
         eval_every: 10,
+        input_noise: vec![0.1],
         ..TrainConfig::default()
     };
     let fit = |observer: &mut Keep, watch: bool| {
@@ -571,5 +573,72 @@ fn a_refit_trains_on_all_points_for_the_selected_steps() {
                 "selected on the training points: {a} vs {b}"
             );
         }
+    }
+}
+
+/// Counts the selection runs `fit` announces.
+#[derive(Default)]
+struct Runs {
+    announced: Vec<(usize, usize, f64)>,
+}
+
+impl Observer for Runs {
+    fn on_selection_run(&mut self, run: usize, runs: usize, noise: f64) {
+        self.announced.push((run, runs, noise));
+    }
+}
+
+/// With two input-noise levels `fit` trains once at each from the same
+/// start and keeps the level whose best model the held-out points prefer:
+/// noise of 3 standard deviations blurs the moons into a blob, so none must
+/// win. The winning run is the one a fit at that level alone makes (the
+/// same parameters, bit for bit), and its record is the one returned.
+#[test]
+fn the_heldout_points_choose_the_input_noise() {
+    let config = |input_noise: Vec<f64>| TrainConfig {
+        budget: Budget::Steps(150),
+        batch: Batch::Points(BATCH),
+        lr: 1e-2,
+        eval_every: 25,
+        input_noise,
+        refit: false,
+        ..TrainConfig::default()
+    };
+    let fit_with = |levels: Vec<f64>, observer: &mut Runs| {
+        let mut s = setup(7);
+        let validation = moons(VALIDATION, &mut s.rng);
+        flows::fit(
+            &s.model,
+            &mut s.store,
+            &s.train,
+            &validation,
+            &config(levels),
+            &mut s.rng,
+            observer,
+        )
+        .unwrap()
+    };
+    let mut runs = Runs::default();
+    let both = fit_with(vec![0.0, 3.0], &mut runs);
+    assert_eq!(runs.announced, [(0, 2, 0.0), (1, 2, 3.0)]);
+    assert_eq!(both.input_noise, 0.0);
+    let (clean, blurred) = (both.noise_trials[0], both.noise_trials[1]);
+    assert_eq!(clean.0, 0.0);
+    assert_eq!(clean.1, both.best_heldout_nll);
+    assert!(blurred.1 > clean.1 + 0.2, "{:?}", both.noise_trials);
+    assert_eq!(both.steps_run, 300);
+
+    let alone = fit_with(vec![0.0], &mut Runs::default());
+    assert_eq!(alone.noise_trials.len(), 1);
+    assert_eq!(alone.best_step, both.best_step);
+    let record = |f: &flows::Fitted<f32>| -> Vec<(usize, f64, Option<f64>)> {
+        f.metrics
+            .iter()
+            .map(|m| (m.step, m.train_nll, m.heldout_nll))
+            .collect()
+    };
+    assert_eq!(record(&alone), record(&both));
+    for ((_, a), (_, b)) in alone.selected.iter().zip(both.selected.iter()) {
+        assert_eq!(a.value.data(), b.value.data());
     }
 }
