@@ -158,7 +158,7 @@ pub struct TrainArgs {
           help = with_default("Judge and keep the running average of the parameters, decay A per step (0: the parameters themselves)", train_default().averaging))]
     pub averaging: Option<f64>,
     #[arg(long, value_name = "S[,S...]", allow_negative_numbers = true, value_delimiter = ',',
-          help = with_default("Noise regularization: Gaussian noise of S standard deviations of each column added to every minibatch, annealed with the learning rate; with several levels, one training run at each and the held-out points choose. By default 0.4 and 1.6 × Silverman's bandwidth for the data's size and dimension, fading out from 3000 to 20,000 training points (0: none)", noise_levels(&train_default().input_noise)))]
+          help = with_default("Noise regularization: Gaussian noise of S standard deviations of each column added to every minibatch, annealed with the learning rate; with several levels, one training run at each and the held-out points choose. By default 0.4 and 1.6 × Silverman's bandwidth for the data's size and dimension; above 3000 training points only the lower one, fading out to none at 20,000 (0: none)", noise_levels(&train_default().input_noise)))]
     pub input_noise: Option<Vec<f64>>,
     #[arg(long, value_name = "BOOL", action = ArgAction::Set,
           help = with_default("After choosing the best step on the held-out points, train again on all the points for that many steps and keep that model (true/false; never with --test, whose points stay unseen)", train_default().refit))]

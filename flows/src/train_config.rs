@@ -155,30 +155,34 @@ const NOISE_PER_BANDWIDTH: [f64; 2] = [0.4, 1.6];
 /// Silverman's rule-of-thumb bandwidth of a Gaussian kernel density estimate,
 ///   h = (4/(d + 2))^(1/(d+4)) · n^(−1/(d+4)),
 /// the smoothing a KDE would need for that much Gaussian data in that many
-/// dimensions (h = 0.26 for 2400 points in 2-D, 0.70 for 112 rows in 13-D).
+/// dimensions (h = 0.27 for 2400 points in 2-D, 0.70 for 112 rows in 13-D).
 /// Thin curves and sharp edges (the 2-D toys) want less than a Gaussian
 /// would, a few hundred rows of a table more; [`crate::fit`] trains at both
 /// levels and the held-out points choose. Each run's noise falls with the
 /// learning rate, so the held-out check also picks the step — and with it
 /// the final amount of smoothing.
 ///
-/// From 3000 points on it fades out as [`crate::config::data_scale`] goes
-/// (none at 20,000): the model grows with the data, a large data set trains
-/// it to its last step without overfitting, and noise then only blurs what
-/// the data shows sharply (the checkerboard's edges). Measured on moons,
-/// sine, checkerboard, wine and digits: see the REPORT, §4.
+/// Above 3000 points only the lower level is left, and it fades out as
+/// [`crate::config::data_scale`] goes (none at 20,000): the model grows with
+/// the data, a large data set trains it to its last step without
+/// overfitting, and noise then only blurs what the data shows sharply (the
+/// checkerboard's edges). A second level would cost a second long run of
+/// the grown model, and more data needs less smoothing, not more. Measured
+/// on moons, sine, checkerboard and five tables: see the REPORT, §4.
 pub fn input_noise_for(dim: usize, n: usize) -> Vec<f64> {
     let (d, points) = (dim.max(1) as f64, n.max(2) as f64);
     let bandwidth = (4.0 / (d + 2.0)).powf(1.0 / (d + 4.0)) * points.powf(-1.0 / (d + 4.0));
-    let fade = 1.0 - crate::config::data_scale(n);
-    let levels: Vec<f64> = NOISE_PER_BANDWIDTH
+    let scale = crate::config::data_scale(n);
+    if scale > 0.0 {
+        return vec![NOISE_PER_BANDWIDTH[0] * bandwidth * (1.0 - scale)];
+    }
+    NOISE_PER_BANDWIDTH
         .iter()
-        .map(|share| share * bandwidth * fade)
-        .collect();
-    distinct(&levels)
+        .map(|share| share * bandwidth)
+        .collect()
 }
 
-/// `levels` without repeats, in their order (the faded-out levels are all 0).
+/// `levels` without repeats, in their order.
 fn distinct(levels: &[f64]) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::with_capacity(levels.len());
     for &level in levels {
@@ -345,6 +349,7 @@ mod tests {
         let low = |d, n| input_noise_for(d, n)[0];
         assert!(low(2, 8000) < low(2, 3000));
         assert!(low(2, 8000) > 0.0);
+        assert_eq!(input_noise_for(2, 8000).len(), 1);
         assert_eq!(input_noise_for(2, 20_000), vec![0.0]);
         assert!(low(13, 112) > low(2, 112));
         assert_eq!(
