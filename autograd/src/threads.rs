@@ -48,14 +48,21 @@ pub const MIN_WORK: usize = 1 << 23;
 pub const ELEMENT_COST: usize = 16;
 
 /// Uses `threads` (≥ 1) threads for the ops of this process. Call it before
-/// the first op that could run in parallel; afterwards the count cannot change,
-/// and the call says so with an error.
+/// the first op that could run in parallel; afterwards the count cannot change
+/// (asking for the same count again is fine), and the call says so with an
+/// error.
 pub fn set_threads(threads: usize) -> Result<(), String> {
     if threads == 0 {
         return Err("the number of threads must be at least 1".into());
     }
-    if CHOSEN.get().is_some() {
-        return Err("set_threads must be called before the first matrix product".into());
+    match CHOSEN.get() {
+        Some(&chosen) if chosen == threads => return Ok(()),
+        Some(&chosen) => {
+            return Err(format!(
+                "set_threads must be called before the first matrix product (this process already uses {chosen})"
+            ))
+        }
+        None => {}
     }
     REQUESTED.store(threads, Ordering::SeqCst);
     Ok(())

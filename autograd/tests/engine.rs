@@ -440,14 +440,18 @@ fn load_named_checks_every_entry() {
     assert_eq!(store.value(store.id("flag").unwrap()).data(), &[1.0]);
 }
 
-/// The thread count can be set before the first product and not after it.
+/// The thread count can be set before the first product and not changed
+/// after it; asking again for the count in use is no change.
 #[test]
-fn set_threads_refuses_zero_and_late_calls() {
+fn set_threads_refuses_zero_and_late_changes() {
     assert!(autograd::set_threads(0).is_err());
     let a = Tensor::<f64>::new(vec![1.0; 4], &[2, 2]);
     let _ = a.matmul(&a);
-    let late = autograd::set_threads(1).unwrap_err();
+    let in_use = autograd::thread_count();
+    let late = autograd::set_threads(in_use + 1).unwrap_err();
     assert!(late.contains("before the first matrix product"), "{late}");
+    assert_eq!(autograd::set_threads(in_use), Ok(()));
+    assert_eq!(autograd::thread_count(), in_use);
 }
 
 // ---------------------------------------------------------------------------

@@ -368,6 +368,10 @@ pub struct ReportArgs {
     /// Folder of the runs (NAME-seedS/) and report.md.
     #[arg(long, default_value = "runs/report")]
     pub out: PathBuf,
+    /// `cli train` flags for every run, after `--` (e.g. `-- --bins 16`):
+    /// a setting other than the defaults, measured the same way.
+    #[arg(last = true, value_name = "TRAIN FLAGS")]
+    pub train_flags: Vec<String>,
 }
 
 fn vi_flow_default() -> FlowConfig {

@@ -83,3 +83,17 @@ macro_rules! say {
     };
 }
 pub(crate) use say;
+
+/// clap's message on one line: its first line plus any `[possible values: …]`,
+/// without the usage block.
+pub fn one_line(message: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for line in message.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
+        {
+            continue;
+        }
+        parts.push(line.trim_start_matches("error: "));
+    }
+    parts.join(" ")
+}

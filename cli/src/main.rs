@@ -45,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            eprintln!("error: {}", error::one_line(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -69,18 +69,4 @@ fn main() -> ExitCode {
             ExitCode::from(e.status)
         }
     }
-}
-
-/// clap's message on one line: its first line plus any `[possible values: …]`,
-/// without the usage block.
-fn one_line(message: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for line in message.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
-        {
-            continue;
-        }
-        parts.push(line.trim_start_matches("error: "));
-    }
-    parts.join(" ")
 }

@@ -1,6 +1,7 @@
 //! `cli report`: how good the defaults are, measured the honest way. For each
 //! toy data set and seed it runs exactly `cli train --data NAME --seed S`
-//! (its run folder lands in `--out`), then scores the kept model on fresh
+//! (its run folder lands in `--out`; any flags after `--` are passed on, so
+//! another setting is measured the same way), then scores the kept model on fresh
 //! points that played no part in training or model selection, and prints a
 //! table of the median held-out NLL against the true density's NLL of the
 //! same points (the entropy plus those points' own sampling noise, which
@@ -8,9 +9,9 @@
 //! is the median over seeds of model minus truth on the same points. It also draws
 //! `densities.png`: the learned density of each data set's seed-0 model.
 
-use crate::args::{Cli, Command, ReportArgs};
+use crate::args::{Cli, Command, ReportArgs, TrainArgs};
 use crate::checkpoint::Checkpoint;
-use crate::error::{fail, say, CliError, Result};
+use crate::error::{fail, one_line, say, CliError, Result};
 use crate::figures::{density_grid, first_two};
 use crate::files::Staging;
 use crate::plot::{self, DensityPanel, Format};
@@ -21,6 +22,7 @@ use flows::data::ToyData;
 use flows::evaluate;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::path::Path;
 use std::time::Instant;
 
 /// Training points per data set: the sizes of the published comparisons
@@ -71,6 +73,8 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             );
         };
         let points = default_points(toy);
+        // Every seed's flags parse alike: a bad one fails here, before any training.
+        train_args(args, toy, points, 0, &args.out)?;
         let mut row = Row {
             name: toy.name().to_string(),
             points,
@@ -129,11 +133,27 @@ struct Scored {
     grid: Option<plot::Grid>,
 }
 
-/// `cli train` on `toy` with `seed`, then the kept model scored on fresh
-/// points.
-fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<Scored> {
-    let out = args.out.join(format!("{}-seed{seed}", toy.name()));
+/// The flags `report` sets for each run itself.
+const SET_BY_REPORT: [&str; 4] = ["--data", "--points", "--seed", "--out"];
+
+/// The arguments of `cli train --data TOY --points N --seed S --out OUT`
+/// and the flags given after `--`; a bad flag is one line, before any run.
+fn train_args(
+    args: &ReportArgs,
+    toy: ToyData,
+    points: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<TrainArgs> {
+    if let Some(flag) = args.train_flags.iter().find(|f| {
+        SET_BY_REPORT
+            .iter()
+            .any(|s| f.as_str() == *s || f.starts_with(&format!("{s}=")))
+    }) {
+        fail!("{flag} after --: report sets it for each run (see report's own --data, --seeds and --out)");
+    }
     let (points_s, seed_s) = (points.to_string(), seed.to_string());
+    let out_s = out.display().to_string();
     let mut argv = vec![
         "cli",
         "train",
@@ -143,18 +163,26 @@ fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<
         &points_s,
         "--seed",
         &seed_s,
+        "--out",
+        &out_s,
     ];
-    let out_s = out.display().to_string();
-    argv.extend(["--out", &out_s]);
+    argv.extend(args.train_flags.iter().map(String::as_str));
     if seed > 0 {
         argv.push("--no-plots");
     }
-    let Command::Train(train_args) = Cli::try_parse_from(&argv)
-        .map_err(|e| CliError::new(e.to_string()))?
-        .command
-    else {
+    let parsed = Cli::try_parse_from(&argv)
+        .map_err(|e| CliError::new(format!("after --: {}", one_line(&e.to_string()))))?;
+    let Command::Train(train_args) = parsed.command else {
         unreachable!("the arguments name the train command")
     };
+    Ok(*train_args)
+}
+
+/// `cli train` on `toy` with `seed`, then the kept model scored on fresh
+/// points.
+fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<Scored> {
+    let out = args.out.join(format!("{}-seed{seed}", toy.name()));
+    let train_args = train_args(args, toy, points, seed, &out)?;
     let start = Instant::now();
     train::run(&train_args)?;
     let seconds = start.elapsed().as_secs_f64();
@@ -176,8 +204,13 @@ fn one_run(args: &ReportArgs, toy: ToyData, points: usize, seed: u64) -> Result<
 
 /// The results as a Markdown table.
 fn table(args: &ReportArgs, rows: &[Row]) -> String {
+    let settings = if args.train_flags.is_empty() {
+        "defaults".to_string()
+    } else {
+        format!("with `{}`", args.train_flags.join(" "))
+    };
     let mut s = format!(
-        "Held-out NLL of `cli train` defaults on {} fresh points per run, nats/point, median of {} seeds\n\n\
+        "Held-out NLL of `cli train` {settings} on {} fresh points per run, nats/point, median of {} seeds\n\n\
          | data | training points | held-out NLL (median) | per seed | true density's NLL of the same points | gap | true entropy | time (median) |\n\
          |---|---|---|---|---|---|---|---|\n",
         args.test_points, args.seeds

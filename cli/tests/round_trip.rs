@@ -936,3 +936,48 @@ fn report_writes_the_table_and_the_density_figure() {
     );
     assert!(!dir.join("R2").exists());
 }
+
+/// Flags after `--` reach every `train` run of `cli report` (the checkpoint
+/// has the layers asked for, the table's title names the flags); a flag
+/// that report sets itself, or one `train` refuses, is one line before any
+/// training, and nothing is written.
+#[test]
+fn report_passes_train_flags_on() {
+    let dir = fresh_dir("round_trip", "report_flags");
+    let flags = ["--steps", "20", "--layers", "1", "--input-noise", "0"];
+    let mut argv = vec![
+        "report",
+        "--data",
+        "sine",
+        "--seeds",
+        "1",
+        "--test-points",
+        "500",
+        "--out",
+        "R",
+        "--",
+    ];
+    argv.extend(flags);
+    let stdout = cli_ok(&dir, &argv);
+    assert!(
+        stdout.contains("`cli train` with `--steps 20 --layers 1 --input-noise 0`"),
+        "{stdout}"
+    );
+    let model = std::fs::read_to_string(dir.join("R/sine-seed0/model.json")).unwrap();
+    assert!(model.contains("\"layers\":1,"), "{model}");
+
+    for (bad, says) in [
+        ("--seed=3", "report sets it"),
+        ("--bins=x", "invalid value 'x' for '--bins"),
+    ] {
+        let err = cli_err(
+            &dir,
+            &["report", "--data", "sine", "--out", "R2", "--", bad],
+        );
+        assert!(
+            err.contains(says) && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
+    assert!(!dir.join("R2").exists());
+}
