@@ -356,13 +356,15 @@ pub struct BenchArgs {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Toy data sets to train on (comma separated).
+    /// Toy data sets or CSV files to train on (comma separated). A CSV file's
+    /// rows are split afresh for each seed: a fifth set aside to score on
+    /// (written to OUT/splits/), the rest trained on.
     #[arg(long, value_delimiter = ',', default_value = "moons,checkerboard,sine")]
     pub data: Vec<String>,
     /// Seeds per data set (0, 1, …); the table shows the median.
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Fresh points each kept model is scored on.
+    /// Fresh points each kept model of a toy data set is scored on.
     #[arg(long, default_value_t = 20_000)]
     pub test_points: usize,
     /// Folder of the runs (NAME-seedS/) and report.md.

@@ -62,7 +62,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 }
 
 /// The files a run writes into `--out`.
-fn run_files(args: &TrainArgs) -> Vec<String> {
+pub fn run_files(args: &TrainArgs) -> Vec<String> {
     let mut files: Vec<String> = RUN_FILES.map(String::from).to_vec();
     files.extend(figures::file_names(args.svg));
     if args.animate {

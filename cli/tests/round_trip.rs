@@ -937,6 +937,90 @@ fn report_writes_the_table_and_the_density_figure() {
     assert!(!dir.join("R2").exists());
 }
 
+/// `cli report` on a CSV file: each seed splits the rows afresh (a fifth set
+/// aside, written beside the run), trains on the rest and scores on the set-
+/// aside rows — the table's NLL is what `cli eval` gives on them — with no
+/// true density to compare with and no figure for 3-D data. A CSV file whose
+/// path a run would write is refused before any training.
+#[test]
+fn report_scores_a_csv_file_on_rows_it_set_aside() {
+    let dir = fresh_dir("round_trip", "report_csv");
+    let mut text = String::from("a,b,c\n");
+    for i in 0..200 {
+        let (u, v) = ((i as f64 * 0.37).sin(), (i as f64 * 0.91).cos());
+        text.push_str(&format!("{u},{v},{}\n", u * v + 0.1 * (i % 7) as f64));
+    }
+    std::fs::write(dir.join("table.csv"), &text).unwrap();
+    let stdout = cli_ok(
+        &dir,
+        &[
+            "report",
+            "--data",
+            "table.csv",
+            "--seeds",
+            "2",
+            "--out",
+            "R",
+            "--",
+            "--steps",
+            "30",
+        ],
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| table | 160 |"))
+        .unwrap_or_else(|| panic!("a row for table.csv with 160 training rows: {stdout}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!((cells[5], cells[6], cells[7]), ("–", "–", "–"), "{row}");
+    let per_seed: Vec<f64> = cells[4].split(", ").map(|v| v.parse().unwrap()).collect();
+    let rows_of = |path: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(path)).unwrap();
+        text.lines().skip(1).map(String::from).collect()
+    };
+    let mut seen_splits = Vec::new();
+    for (seed, nll) in per_seed.iter().enumerate() {
+        let split = format!("R/splits/table-seed{seed}");
+        let (train, test) = (
+            rows_of(&format!("{split}/train.csv")),
+            rows_of(&format!("{split}/test.csv")),
+        );
+        assert_eq!((train.len(), test.len()), (160, 40));
+        let mut all: Vec<String> = train.iter().chain(&test).cloned().collect();
+        let mut original: Vec<String> = text.lines().skip(1).map(String::from).collect();
+        all.sort();
+        original.sort();
+        assert_eq!(all, original, "the split is a partition of the rows");
+        let (eval_nll, n, dim) = eval_json(
+            &dir,
+            &format!("R/table-seed{seed}/model.json"),
+            &format!("{split}/test.csv"),
+        );
+        assert_eq!((n, dim), (40, 3));
+        assert!(
+            (eval_nll - nll).abs() < 1e-4,
+            "seed {seed}: {eval_nll} vs {nll}"
+        );
+        seen_splits.push(test);
+    }
+    assert_ne!(seen_splits[0], seen_splits[1], "each seed splits afresh");
+    assert!(!dir.join("R/densities.png").exists());
+
+    std::fs::create_dir_all(dir.join("S/train-seed0")).unwrap();
+    std::fs::write(dir.join("S/train-seed0/train.csv"), &text).unwrap();
+    let err = cli_err(
+        &dir,
+        &["report", "--data", "S/train-seed0/train.csv", "--out", "S"],
+    );
+    assert!(
+        err.contains("over the input --data") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("S/train-seed0/train.csv")).unwrap(),
+        text
+    );
+}
+
 /// Flags after `--` reach every `train` run of `cli report` (the checkpoint
 /// has the layers asked for, the table's title names the flags); a flag
 /// that report sets itself, or one `train` refuses, is one line before any
