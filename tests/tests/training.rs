@@ -324,13 +324,7 @@ fn an_observer_sees_the_judged_parameters_without_changing_training() {
     let mut kept = Keep::default();
     let watched = fit(&mut kept, true);
     let plain = fit(&mut Keep::default(), false);
-    let without_time = |f: &flows::Fitted<f32>| -> Vec<(usize, f64, Option<f64>)> {
-        f.metrics
-            .iter()
-            .map(|m| (m.step, m.train_nll, m.heldout_nll))
-            .collect()
-    };
-    assert_eq!(without_time(&watched), without_time(&plain));
+    assert_eq!(metrics_without_time(&watched), metrics_without_time(&plain));
     assert_eq!(watched.best_step, plain.best_step);
     let steps: Vec<usize> = kept.0.iter().map(|(s, _)| *s).collect();
     assert_eq!(steps, (0..=40).collect::<Vec<_>>());
@@ -631,14 +625,16 @@ fn the_heldout_points_choose_the_input_noise() {
     let alone = fit_with(vec![0.0], &mut Runs::default());
     assert_eq!(alone.noise_trials.len(), 1);
     assert_eq!(alone.best_step, both.best_step);
-    let record = |f: &flows::Fitted<f32>| -> Vec<(usize, f64, Option<f64>)> {
-        f.metrics
-            .iter()
-            .map(|m| (m.step, m.train_nll, m.heldout_nll))
-            .collect()
-    };
-    assert_eq!(record(&alone), record(&both));
+    assert_eq!(metrics_without_time(&alone), metrics_without_time(&both));
     for ((_, a), (_, b)) in alone.selected.iter().zip(both.selected.iter()) {
         assert_eq!(a.value.data(), b.value.data());
     }
+}
+
+/// A fit's per-step metrics without their wall times, which no two runs share.
+fn metrics_without_time(f: &flows::Fitted<f32>) -> Vec<(usize, f64, Option<f64>)> {
+    f.metrics
+        .iter()
+        .map(|m| (m.step, m.train_nll, m.heldout_nll))
+        .collect()
 }
