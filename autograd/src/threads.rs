@@ -47,6 +47,10 @@ pub const MIN_WORK: usize = 1 << 23;
 /// (gemm keeps its operands in registers; a pass goes through memory).
 pub const ELEMENT_COST: usize = 16;
 
+/// The most threads [`set_threads`] accepts: far more than any machine this
+/// runs on has cores, and few enough that the OS can always start them.
+pub const MAX_THREADS: usize = 1024;
+
 /// Uses `threads` (≥ 1) threads for the ops of this process. Call it before
 /// the first op that could run in parallel; afterwards the count cannot change
 /// (asking for the same count again is fine), and the call says so with an
@@ -54,6 +58,11 @@ pub const ELEMENT_COST: usize = 16;
 pub fn set_threads(threads: usize) -> Result<(), String> {
     if threads == 0 {
         return Err("the number of threads must be at least 1".into());
+    }
+    if threads > MAX_THREADS {
+        return Err(format!(
+            "at most {MAX_THREADS} threads (each one is an OS thread with its own stack)"
+        ));
     }
     match CHOSEN.get() {
         Some(&chosen) if chosen == threads => return Ok(()),

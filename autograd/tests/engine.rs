@@ -445,6 +445,8 @@ fn load_named_checks_every_entry() {
 #[test]
 fn set_threads_refuses_zero_and_late_changes() {
     assert!(autograd::set_threads(0).is_err());
+    let too_many = autograd::set_threads(1_000_000).unwrap_err();
+    assert!(too_many.contains("at most 1024"), "{too_many}");
     let a = Tensor::<f64>::new(vec![1.0; 4], &[2, 2]);
     let _ = a.matmul(&a);
     let in_use = autograd::thread_count();
