@@ -40,7 +40,7 @@ pub enum Command {
     Tape(TapeArgs),
     /// Time the reference workload (6 affine couplings, full-batch moons) and inference.
     Bench(BenchArgs),
-    /// Train with the defaults on toy data sets and score on fresh points: the quality table.
+    /// Train with the defaults (or the flags after --) on toy data sets and CSV files, and score on points no run saw: the quality table.
     Report(ReportArgs),
     /// Fit a flow to an unnormalized density by variational inference (reverse KL).
     Vi(ViArgs),

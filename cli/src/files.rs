@@ -263,14 +263,41 @@ fn identity(path: &Path) -> (Option<(u64, u64)>, Option<PathBuf>) {
     };
     #[cfg(not(unix))]
     let inode = None;
-    let resolved = path.canonicalize().ok().or_else(|| {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        Some(parent.canonicalize().ok()?.join(path.file_name()?))
-    });
-    (inode, resolved)
+    (inode, resolve(path))
+}
+
+/// `path` with every symlink and `..` resolved, also where part of it does
+/// not exist yet: its longest existing ancestor canonicalized, then the
+/// rest applied name by name (`out/new/..` is `out`, not a new folder).
+fn resolve(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    if let Ok(resolved) = path.canonicalize() {
+        return Some(resolved);
+    }
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    let mut existing = path.as_path();
+    let mut base = loop {
+        if let Ok(base) = existing.canonicalize() {
+            break base;
+        }
+        existing = existing.parent()?;
+    };
+    // The components after the existing ancestor, in order: names, `.` or `..`.
+    let tail = path.strip_prefix(existing).ok()?;
+    for part in tail.components() {
+        match part {
+            Component::ParentDir => {
+                base.pop();
+            }
+            Component::Normal(name) => base.push(name),
+            _ => {}
+        }
+    }
+    Some(base)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

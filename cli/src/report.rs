@@ -99,7 +99,7 @@ impl Source {
         let test = csv_test_rows(points.rows());
         if points.rows() < test + 3 {
             fail!(
-                "{name}: {} rows; report needs at least 5 (a fifth set aside to score on, and train's own held-out split)",
+                "{name}: {} rows; report needs at least 4 (a fifth set aside to score on, and train's own held-out split)",
                 points.rows()
             );
         }
@@ -183,6 +183,11 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     if args.seeds == 0 || args.test_points == 0 {
         fail!("--seeds and --test-points must be at least 1");
     }
+    if args.seeds > MAX_SEEDS {
+        fail!("--seeds {}: at most {MAX_SEEDS}", args.seeds);
+    }
+    limits::check_points(args.test_points)
+        .map_err(|e| CliError::new(e.message.replace("--points", "--test-points")))?;
     let moons_noise = with_train_flags(args, &["cli", "train"])?.noise;
     let sources = args
         .data
@@ -257,8 +262,13 @@ struct Scored {
     grid: Option<plot::Grid>,
 }
 
-/// The flags `report` sets for each run itself.
-const SET_BY_REPORT: [&str; 4] = ["--data", "--points", "--seed", "--out"];
+/// The flags `report` sets for each run itself (`--test` too: a held-out
+/// file could hold the very points the run is scored on).
+const SET_BY_REPORT: [&str; 5] = ["--data", "--points", "--seed", "--out", "--test"];
+
+/// More seeds than anyone waits for; the check before training lists every
+/// run's files, so the count must stay bounded.
+const MAX_SEEDS: u64 = 1000;
 
 /// The arguments of `cli train --data DATA [--points N] --seed S --out OUT`
 /// and the flags given after `--`; a bad flag is one line, before any run.
@@ -280,7 +290,7 @@ fn train_args(
         argv.extend(["--points", &points_s]);
     }
     argv.extend(["--seed", &seed_s, "--out", &out_s]);
-    if seed > 0 {
+    if seed > 0 && !args.train_flags.iter().any(|f| f == "--no-plots") {
         argv.push("--no-plots");
     }
     with_train_flags(args, &argv)
@@ -293,7 +303,7 @@ fn with_train_flags(args: &ReportArgs, argv: &[&str]) -> Result<TrainArgs> {
             .iter()
             .any(|s| f.as_str() == *s || f.starts_with(&format!("{s}=")))
     }) {
-        fail!("{flag} after --: report sets it for each run (see report's own --data, --seeds and --out)");
+        fail!("{flag} after --: report chooses each run's data, seed, held-out points and folder itself (see its own --data, --seeds and --out)");
     }
     let mut argv = argv.to_vec();
     argv.extend(args.train_flags.iter().map(String::as_str));

@@ -1015,6 +1015,18 @@ fn report_scores_a_csv_file_on_rows_it_set_aside() {
         err.contains("over the input --data") && err.trim().lines().count() == 1,
         "{err}"
     );
+    // The same folder reached through one that does not exist yet.
+    let err = cli_err(
+        &dir,
+        &[
+            "report",
+            "--data",
+            "S/train-seed0/train.csv",
+            "--out",
+            "S/not-yet/..",
+        ],
+    );
+    assert!(err.contains("over the input --data"), "{err}");
     assert_eq!(
         std::fs::read_to_string(dir.join("S/train-seed0/train.csv")).unwrap(),
         text
@@ -1051,7 +1063,7 @@ fn report_passes_train_flags_on() {
     assert!(model.contains("\"layers\":1,"), "{model}");
 
     for (bad, says) in [
-        ("--seed=3", "report sets it"),
+        ("--seed=3", "report chooses each run's data"),
         ("--bins=x", "invalid value 'x' for '--bins"),
     ] {
         let err = cli_err(
