@@ -34,6 +34,15 @@ impl Points {
         Tensor::from_f64(&self.data, &[self.rows(), self.dim])
     }
 
+    /// 2-D points, as the toy data sets draw them.
+    pub fn from_xy(xy: &[[f64; 2]]) -> Self {
+        Points {
+            data: xy.iter().flatten().copied().collect(),
+            dim: 2,
+            header: None,
+        }
+    }
+
     /// The rows of a `[rows, dim]` tensor (samples of a model, say).
     pub fn from_tensor<F: Float>(t: &Tensor<F>) -> Self {
         Points {

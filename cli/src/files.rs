@@ -271,9 +271,6 @@ fn identity(path: &Path) -> (Option<(u64, u64)>, Option<PathBuf>) {
 /// rest applied name by name (`out/new/..` is `out`, not a new folder).
 fn resolve(path: &Path) -> Option<PathBuf> {
     use std::path::Component;
-    if let Ok(resolved) = path.canonicalize() {
-        return Some(resolved);
-    }
     let path = if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -48,13 +48,13 @@ fn refuse(flag: &str, need: Option<u64>, have: u64) -> Result<()> {
     }
 }
 
-/// Refuses a toy data set too large to draw.
-pub fn check_points(points: usize) -> Result<()> {
+/// Refuses a toy data set too large to draw; `flag` asked for it.
+pub fn check_points(flag: &str, points: usize) -> Result<()> {
     let Some(have) = budget() else { return Ok(()) };
     // Drawn as [f64; 2] rows, copied into the rows' f64 list and a tensor.
     let need = (points as u64).checked_mul(2 * 40);
     if need.is_none_or(|n| n > have) {
-        return refuse(&format!("--points {points}"), need, have);
+        return refuse(&format!("{flag} {points}"), need, have);
     }
     Ok(())
 }

@@ -151,7 +151,6 @@ fn check_before_training(args: &ReportArgs, sources: &[(String, Source)]) -> Res
         ("--out", args.out.join("report.md")),
         ("--out", args.out.join("densities.png")),
     ];
-    let mut test_flag = None;
     for (i, (name, source)) in sources.iter().enumerate() {
         if sources[..i].iter().any(|(other, _)| other == name) {
             fail!("--data: two data sets named {name:?}; their runs would share a folder");
@@ -162,7 +161,6 @@ fn check_before_training(args: &ReportArgs, sources: &[(String, Source)]) -> Res
         for seed in 0..args.seeds {
             let plan = plan(args, name, source, seed);
             let train_args = train_args(args, name, source, seed, &plan)?;
-            test_flag = train_args.test.clone();
             outputs.extend(
                 train::run_files(&train_args)
                     .into_iter()
@@ -172,9 +170,6 @@ fn check_before_training(args: &ReportArgs, sources: &[(String, Source)]) -> Res
                 outputs.extend([("--out", fit), ("--out", test)]);
             }
         }
-    }
-    if let Some(test) = &test_flag {
-        inputs.push(("--test", test));
     }
     refuse_overwriting_inputs(&inputs, &outputs)
 }
@@ -186,8 +181,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     if args.seeds > MAX_SEEDS {
         fail!("--seeds {}: at most {MAX_SEEDS}", args.seeds);
     }
-    limits::check_points(args.test_points)
-        .map_err(|e| CliError::new(e.message.replace("--points", "--test-points")))?;
+    limits::check_points("--test-points", args.test_points)?;
     let moons_noise = with_train_flags(args, &["cli", "train"])?.noise;
     let sources = args
         .data
@@ -322,17 +316,7 @@ fn scoring_points(args: &ReportArgs, source: &Source, seed: u64, plan: &Plan) ->
     match source {
         Source::Toy(toy) => {
             let mut rng = StdRng::seed_from_u64(1_000_000 + seed);
-            let data = toy
-                .sample(args.test_points, &mut rng)
-                .iter()
-                .flatten()
-                .copied()
-                .collect();
-            Ok(Points {
-                data,
-                dim: 2,
-                header: None,
-            })
+            Ok(Points::from_xy(&toy.sample(args.test_points, &mut rng)))
         }
         Source::Csv { points, .. } => {
             let (fit_path, test_path) = plan.split.as_ref().expect("a CSV run has a split");
@@ -362,13 +346,6 @@ fn one_run(args: &ReportArgs, name: &str, source: &Source, seed: u64) -> Result<
     let seconds = start.elapsed().as_secs_f64();
     let path = plan.out.join("model.json");
     let (model, store) = Checkpoint::load(&path)?.restore::<f64>(&path)?;
-    if model.dim() != scoring.dim {
-        fail!(
-            "{path:?}: the model has {} dimensions but the data {}",
-            model.dim(),
-            scoring.dim
-        );
-    }
     let fresh = scoring.to_tensor::<f64>();
     let grid = (seed == 0 && scoring.dim == 2)
         .then(|| density_grid(&model, &store, &first_two(&fresh), GRID));

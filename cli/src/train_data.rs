@@ -39,20 +39,10 @@ fn draw_toy<R: Rng + ?Sized>(
     if args.points < 3 {
         fail!("--points {}: need at least 3 points", args.points);
     }
-    limits::check_points(args.points)?;
-    let data = toy
-        .sample(args.points, rng)
-        .iter()
-        .flatten()
-        .copied()
-        .collect();
+    limits::check_points("--points", args.points)?;
+    let points = Points::from_xy(&toy.sample(args.points, rng));
     // With a --test file the held-out points are not from the toy density.
     let entropy = args.test.is_none().then(|| toy.entropy()).flatten();
-    let points = Points {
-        data,
-        dim: 2,
-        header: None,
-    };
     Ok((points, describe(toy, args), entropy))
 }
 
